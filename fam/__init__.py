@@ -1,0 +1,19 @@
+"""fam: the Financial Analysis Model.
+
+The public API (see fam.api): ``load_scenario``, ``run``, ``write_reports``, ``Results``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["Results", "load_scenario", "run", "write_reports", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Results", "load_scenario", "run", "write_reports"):
+        from fam import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'fam' has no attribute {name!r}")

@@ -1,0 +1,3 @@
+from fam.cli import main
+
+main()

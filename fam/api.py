@@ -1,0 +1,233 @@
+"""The Python API for analysts: load a scenario, run it, get DataFrames, write reports.
+
+    >>> import fam
+    >>> res = fam.run("scenarios/essex_sib.yaml", iterations=2000)
+    >>> res.summary()["central"]["npv"]
+    >>> res.cashflows()          # central case by year, agency and value type
+    >>> res.iterations()         # one row per Monte Carlo iteration
+    >>> fam.write_reports(res)   # reports/essex_sib/...
+
+The CLI is a thin layer over these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fam import __version__
+from fam.engine import Central, Draws, Plan, central, make_plan, simulate
+from fam.finance import bcr, clean, describe, payback_years
+from fam.loading import PERSPECTIVES, ModelInputs, load
+
+
+def load_scenario(path: str | Path, **overrides: Any) -> ModelInputs:
+    """Read and validate a scenario and all its inputs.
+
+    Overrides use dotted keys with underscores for dots avoided, e.g.
+    ``load_scenario(p, **{"monte_carlo.seed": 7})``.
+    """
+    return load(path, overrides or None)
+
+
+@dataclass(frozen=True)
+class Results:
+    inputs: ModelInputs
+    plan: Plan
+    central: Central
+    draws: Draws
+    seed: int
+    iterations: int
+
+    @property
+    def name(self) -> str:
+        return self.inputs.scenario.name
+
+    @property
+    def stem(self) -> str:
+        return self.inputs.scenario_path.stem
+
+    @cached_property
+    def npv(self) -> np.ndarray:
+        return self.draws.npv
+
+    @cached_property
+    def bcr(self) -> np.ndarray:
+        return bcr(self.draws.benefits[:, self.plan.headline], self.draws.costs)
+
+    def central_headline(self) -> dict[str, Any]:
+        c = self.central
+        b = float(c.benefits[self.plan.headline])
+        ratio = float(bcr(b, c.costs))
+        return {
+            "costs": c.costs,
+            "benefits": b,
+            "npv": c.npv,
+            "bcr": ratio,
+            "roi": ratio - 1.0,
+            "payback_years": c.payback_years,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The content of summary.json (DESIGN.md keys), JSON-safe."""
+        sc = self.inputs.scenario
+        by_agency = {
+            a: {
+                "central_benefits": float(self.central.agency_benefits[i]),
+                "cashable": float(self.central.agency_cashable[i]),
+            }
+            for i, a in enumerate(self.plan.agencies)
+        }
+        out = {
+            "scenario": sc.name,
+            "fam_version": __version__,
+            "seed": self.seed,
+            "iterations": self.iterations,
+            "price_base_year": sc.price_base_year,
+            "inputs_sha256": dict(self.inputs.inputs_sha256),
+            "central": self.central_headline(),
+            "monte_carlo": {
+                "npv": describe(self.npv),
+                "bcr": describe(self.bcr),
+                "prob_npv_positive": float(np.mean(self.npv > 0)),
+            },
+            "by_agency": by_agency,
+        }
+        return clean(out)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Headline figures: central value, Monte Carlo mean and 5/50/95th percentiles."""
+        d = self.draws
+        series = {
+            "costs": d.costs,
+            "benefits": d.benefits[:, self.plan.headline],
+            "npv": self.npv,
+            "bcr": self.bcr,
+            "roi": self.bcr - 1.0,
+            "payback_years": payback_years(d.net_by_year),
+        }
+        head = self.central_headline()
+        rows = []
+        for k, x in series.items():
+            rows.append({"measure": k, "central": head[k], **describe(x)})
+        rows.append(
+            {
+                "measure": "prob_npv_positive",
+                "central": None,
+                "mean": float(np.mean(self.npv > 0)),
+                "p5": None,
+                "p50": None,
+                "p95": None,
+            }
+        )
+        return pd.DataFrame(rows).set_index("measure")
+
+    def cashflows(self) -> pd.DataFrame:
+        """Central case by appraisal year, agency, value type and service (£, price base year)."""
+        rows = self.inputs.cost_rows
+        f = self.central.years
+        n_y = self.inputs.n_years
+        df = self.plan.df
+        out = []
+        for r, row in enumerate(rows.itertuples()):
+            for y in range(n_y):
+                out.append(
+                    {
+                        "year": y,
+                        "agency": row.agency,
+                        "value_type": row.value_type,
+                        "service": row.service,
+                        "counterfactual_use": f.cf_use[0, row.s_index, y],
+                        "programme_use": f.pg_use[0, row.s_index, y],
+                        "counterfactual_cost": f.cf_gbp[0, r, y],
+                        "programme_arm_cost": f.pg_gbp[0, r, y],
+                        "saving": f.savings[0, r, y],
+                        "cashable_saving": f.savings[0, r, y] * self.plan.weights[1, r],
+                        "discount_factor": df[y],
+                        "saving_pv": f.savings[0, r, y] * df[y],
+                    }
+                )
+        return pd.DataFrame(out)
+
+    def programme_costs(self) -> pd.DataFrame:
+        """Central programme costs by year and component, after optimism bias."""
+        parts = self.central.years.cost_parts[0]
+        names = ["per_client", "per_client_month", "per_completed_case", "fixed_per_year"]
+        frame = pd.DataFrame(parts.T, columns=names)
+        frame.index.name = "year"
+        frame["total"] = frame[names].sum(axis=1)
+        frame["discount_factor"] = self.plan.df
+        frame["total_pv"] = frame["total"] * frame["discount_factor"]
+        return frame
+
+    def by_year(self) -> pd.DataFrame:
+        """Central discounted benefits (each perspective), costs and cumulative net by year."""
+        c = self.central
+        frame = pd.DataFrame({p: c.benefits_by_year[i] for i, p in enumerate(PERSPECTIVES)})
+        frame.index.name = "year"
+        frame["costs"] = c.costs_by_year
+        frame["net"] = frame[self.inputs.scenario.perspective] - frame["costs"]
+        frame["cumulative_net"] = frame["net"].cumsum()
+        return frame
+
+    def by_agency(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "agency": self.plan.agencies,
+                "central_benefits": self.central.agency_benefits,
+                "cashable": self.central.agency_cashable,
+            }
+        ).set_index("agency")
+
+    def iterations_frame(self) -> pd.DataFrame:
+        """One row per iteration: drawn parameters, costs, benefits by perspective, npv, bcr."""
+        d = self.draws
+        cols: dict[str, Any] = {"iteration": np.arange(self.iterations)}
+        for inp in self.inputs.uncertain_inputs():
+            cols[inp.name] = d.params[inp.name]
+        cols["costs"] = d.costs
+        for i, p in enumerate(PERSPECTIVES):
+            cols[f"benefits_{p}"] = d.benefits[:, i]
+        cols["npv"] = self.npv
+        cols["bcr"] = self.bcr
+        return pd.DataFrame(cols)
+
+    # short alias used in notebooks
+    def iterations_df(self) -> pd.DataFrame:
+        return self.iterations_frame()
+
+
+def run(
+    scenario: str | Path | ModelInputs,
+    *,
+    seed: int | None = None,
+    iterations: int | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Results:
+    """Run a scenario: the central case and the Monte Carlo."""
+    mi = scenario if isinstance(scenario, ModelInputs) else load(scenario, overrides)
+    mc = mi.scenario.monte_carlo
+    seed = mc.seed if seed is None else seed
+    n = mc.iterations if iterations is None else iterations
+    plan = make_plan(mi)
+    c = central(plan)
+    d = simulate(plan, seed, n, chunk_size=chunk_size, progress=progress, mapper=mapper)
+    return Results(mi, plan, c, d, seed, n)
+
+
+def write_reports(
+    results: Results, out_dir: str | Path | None = None, *, force: bool = False
+) -> dict[str, Path]:
+    """Write the workbook, the briefing, summary.json and iterations.csv; return their paths."""
+    from fam.writers import write_all
+
+    return write_all(results, out_dir, force=force)

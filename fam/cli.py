@@ -1,0 +1,149 @@
+"""The `fam` command line: a thin layer over fam.api.
+
+Input errors print one line on stderr and exit 2; an internal error exits 1 with a short
+message and the path of a log holding the traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fam import __version__
+from fam.errors import InputError
+
+
+def _fail_internal(exc: BaseException) -> None:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    log = Path(tempfile.gettempdir()) / f"fam-error-{stamp}-{os.getpid()}.log"
+    log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    click.echo(f"internal error: {type(exc).__name__}: {exc} (traceback in {log})", err=True)
+    sys.exit(1)
+
+
+class FamGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            _fail_internal(e)
+
+
+@click.group(cls=FamGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fam")
+def cli() -> None:
+    """fam: does a service for people with multiple and complex needs pay for itself?
+
+    Projects public-service use with and without the programme by Monte Carlo and writes
+    returns on investment as a workbook, a PDF briefing, summary.json and iterations.csv.
+    """
+
+
+def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None] | None, Any]:
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="it", desc="Monte Carlo", file=sys.stderr, leave=False)
+    return bar.update, bar
+
+
+def _money(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--iterations",
+    "-n",
+    type=click.IntRange(1),
+    help="Monte Carlo iterations (default: the scenario's monte_carlo.iterations).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    help="Random seed (default: the scenario's "
+    "monte_carlo.seed). The same seed gives identical results.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: the scenario's outputs.dir, else reports/<scenario>).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing report in the output folder.")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1),
+    help="Iterations per chunk (memory control; results do not depend on it).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(
+    scenario: Path,
+    iterations: int | None,
+    seed: int | None,
+    out_dir: Path | None,
+    force: bool,
+    chunk_size: int | None,
+    quiet: bool,
+) -> None:
+    """Run SCENARIO (a .yaml file) and write its reports.
+
+    Writes <scenario>.xlsx, <scenario>.pdf, summary.json and iterations.csv, then prints
+    their paths and the headline: NPV, £ back per £1 and the chance of breaking even.
+    """
+    from fam import api
+
+    mi = api.load_scenario(scenario)
+    n = iterations or mi.scenario.monte_carlo.iterations
+    update, bar = _progress(n, quiet)
+    try:
+        res = api.run(mi, seed=seed, iterations=n, chunk_size=chunk_size, progress=update)
+    finally:
+        if bar is not None:
+            bar.close()
+    paths = api.write_reports(res, out_dir, force=force)
+    for p in paths.values():
+        click.echo(str(p))
+    s = res.summary()
+    c, mc = s["central"], s["monte_carlo"]
+    bcr = "n/a" if c["bcr"] is None else f"£{c['bcr']:.2f}"
+    click.echo(
+        f"NPV {_money(c['npv'])} (90% interval {_money(mc['npv']['p5'])} to "
+        f"{_money(mc['npv']['p95'])}); {bcr} back per £1; "
+        f"chance of breaking even {mc['prob_npv_positive']:.0%}"
+    )
+
+
+def _register() -> None:
+    from fam.cli_synth import synth
+    from fam.cli_unit_costs import unit_costs
+
+    cli.add_command(unit_costs)
+    cli.add_command(synth)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="fam")

@@ -1,0 +1,353 @@
+"""Cohort data: clients.csv and service_use.csv, read strictly and turned into use per month.
+
+Relative month j of a client covers the dates [start_date + j months, start_date + j+1 months)
+(month arithmetic as in pandas.DateOffset: a day past the end of a month is clipped to it).
+The baseline window is relative months -B..-1. A spell counts the dates start <= d < end,
+each in its own relative month, converted to its service's unit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fam.errors import InputError
+
+CLIENT_REQUIRED = ("client_id", "start_date")
+CLIENT_OPTIONAL = ("end_date", "completed", "arm", "cohort", "age_at_start")
+USE_REQUIRED = ("client_id", "service", "start")
+USE_OPTIONAL = ("end", "quantity")
+
+# days in one unit, for spells; event-type units cannot be given as spells
+DAYS_PER_UNIT = {"night": 1.0, "day": 1.0, "week": 7.0, "month": 365.0 / 12.0, "year": 365.0}
+EVENT_UNITS = ("event", "hour", "session")
+TRUE = {"true", "yes", "1", "y", "t"}
+FALSE = {"false", "no", "0", "n", "f", ""}
+
+
+@dataclass(frozen=True)
+class CohortData:
+    """Clients and their service use, parsed and checked."""
+
+    clients: pd.DataFrame  # client_id, start_date, end_date, completed, arm, cohort, age_at_start
+    use: pd.DataFrame  # client (row index into clients), service, start, end, quantity
+    clients_path: str
+    use_path: str
+
+
+def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str]) -> pd.DataFrame:
+    """Read a CSV (lines starting with '#' are comments) as strings, with strict columns.
+
+    Adds `_line`, the line number of each row in the file, for error messages.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory, expected a CSV file") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{p}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    lines = text.splitlines()
+    numbered = [(i + 1, ln) for i, ln in enumerate(lines) if not ln.lstrip().startswith("#")]
+    numbered = [(i, ln) for i, ln in numbered if ln.strip()]
+    if not numbered:
+        raise InputError(
+            f"{p}: the file is empty; expected a header row with {', '.join(required)}"
+        )
+    rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in numbered))))
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(
+            f"{p}: line {numbered[0][0]}: missing column {missing[0]!r}; "
+            f"expected columns {', '.join(required)} (optional: {', '.join(optional)})"
+        )
+    unknown = [c for c in header if c not in required and c not in optional]
+    if unknown:
+        raise InputError(
+            f"{p}: line {numbered[0][0]}: unknown column {unknown[0]!r}; "
+            f"expected {', '.join(required)} and optionally {', '.join(optional)}"
+        )
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise InputError(f"{p}: line {numbered[0][0]}: column {dup!r} appears twice")
+    body = rows[1:]
+    for (line, _), r in zip(numbered[1:], body, strict=True):
+        if len(r) != len(header):
+            raise InputError(f"{p}: line {line}: expected {len(header)} fields, found {len(r)}")
+    df = pd.DataFrame(body, columns=header, dtype=object)
+    for c in optional:
+        if c not in df:
+            df[c] = ""
+    df = df.apply(lambda s: s.str.strip())
+    df["_line"] = [ln for ln, _ in numbered[1:]]
+    return df
+
+
+def _parse_dates(df: pd.DataFrame, col: str, path: str, allow_blank: bool) -> pd.Series:
+    s = df[col].fillna("")
+    blank = s == ""
+    if blank.any() and not allow_blank:
+        line = df.loc[blank, "_line"].iloc[0]
+        raise InputError(
+            f"{path}: line {line}: column {col!r} is empty; expected a date YYYY-MM-DD"
+        )
+    out = pd.to_datetime(s.where(~blank, None), format="%Y-%m-%d", errors="coerce")
+    bad = out.isna() & ~blank
+    if bad.any():
+        i = bad.idxmax()
+        raise InputError(
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
+            "is not a date; expected YYYY-MM-DD"
+        )
+    return out
+
+
+def _bools(df: pd.DataFrame, col: str, path: str, default: bool) -> np.ndarray:
+    s = df[col].fillna("").str.lower()
+    ok = s.isin(TRUE | FALSE)
+    if not ok.all():
+        i = (~ok).idxmax()
+        raise InputError(
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r}; expected true or false"
+        )
+    vals = s.isin(TRUE).to_numpy()
+    return np.where(s.to_numpy() == "", default, vals)
+
+
+def _numbers(df: pd.DataFrame, col: str, path: str, default: float) -> np.ndarray:
+    s = df[col].fillna("")
+    num = pd.to_numeric(s.where(s != "", str(default)), errors="coerce")
+    bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        i = bad.idxmax()
+        raise InputError(
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
+            "is not a finite number"
+        )
+    return num.to_numpy(dtype=float)
+
+
+def load_cohort(
+    clients_path: str | Path,
+    use_path: str | Path,
+    units: Mapping[str, str],
+    max_quantity: float = 10_000.0,
+) -> CohortData:
+    """Read and check clients.csv and service_use.csv.
+
+    `units` maps each known service code to its unit; services not in it are errors.
+    """
+    cp, up = str(clients_path), str(use_path)
+    cl = read_table(clients_path, CLIENT_REQUIRED, CLIENT_OPTIONAL)
+    if cl.empty:
+        raise InputError(f"{cp}: no clients; expected at least one data row")
+    blank_id = cl["client_id"] == ""
+    if blank_id.any():
+        raise InputError(f"{cp}: line {cl.loc[blank_id, '_line'].iloc[0]}: client_id is empty")
+    dup = cl["client_id"].duplicated()
+    if dup.any():
+        i = dup.idxmax()
+        raise InputError(
+            f"{cp}: line {cl.at[i, '_line']}: client_id appears more than once; each client once"
+        )
+    start = _parse_dates(cl, "start_date", cp, allow_blank=False)
+    end = _parse_dates(cl, "end_date", cp, allow_blank=True)
+    before = end.notna() & (end < start)
+    if before.any():
+        i = before.idxmax()
+        raise InputError(f"{cp}: line {cl.at[i, '_line']}: end_date is before start_date")
+    arm = cl["arm"].replace("", "programme")
+    bad_arm = ~arm.isin(["programme", "comparison"])
+    if bad_arm.any():
+        i = bad_arm.idxmax()
+        raise InputError(
+            f"{cp}: line {cl.at[i, '_line']}: arm {arm[i]!r}; expected programme or comparison"
+        )
+    age = cl["age_at_start"]
+    age_num = pd.to_numeric(age.where(age != "", None), errors="coerce")
+    bad_age = (age != "") & (age_num.isna() | (age_num < 0) | (age_num > 120))
+    if bad_age.any():
+        i = bad_age.idxmax()
+        raise InputError(
+            f"{cp}: line {cl.at[i, '_line']}: age_at_start {age[i]!r}; expected a number 0-120"
+        )
+    clients = pd.DataFrame(
+        {
+            "client_id": cl["client_id"].to_numpy(),
+            "start_date": start.to_numpy(),
+            "end_date": end.to_numpy(),
+            "completed": _bools(cl, "completed", cp, default=True),
+            "arm": arm.to_numpy(),
+            "cohort": cl["cohort"].to_numpy(),
+            "age_at_start": age_num.to_numpy(dtype=float),
+        }
+    )
+
+    su = read_table(use_path, USE_REQUIRED, USE_OPTIONAL)
+    index = pd.Series(np.arange(len(clients)), index=clients["client_id"])
+    cidx = su["client_id"].map(index)
+    if cidx.isna().any():
+        i = cidx.isna().idxmax()
+        raise InputError(
+            f"{up}: line {su.at[i, '_line']}: client_id {su.at[i, 'client_id']!r} "
+            f"is not in {Path(cp).name}"
+        )
+    unknown = ~su["service"].isin(list(units))
+    if unknown.any():
+        i = unknown.idxmax()
+        raise InputError(
+            f"{up}: line {su.at[i, '_line']}: unknown service {su.at[i, 'service']!r}; "
+            "expected a service code from the scenario's unit-cost tables"
+        )
+    s_start = _parse_dates(su, "start", up, allow_blank=False)
+    s_end = _parse_dates(su, "end", up, allow_blank=True)
+    qty = _numbers(su, "quantity", up, default=1.0)
+    neg = (qty < 0) | (qty > max_quantity)
+    if neg.any():
+        i = int(np.argmax(neg))
+        raise InputError(
+            f"{up}: line {su['_line'].iloc[i]}: quantity {qty[i]:g}; expected 0 to {max_quantity:g}"
+        )
+    is_spell = s_end.notna().to_numpy()
+    bad = is_spell & (s_end.to_numpy() <= s_start.to_numpy())
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{up}: line {su['_line'].iloc[i]}: spell ends on or before it starts")
+    unit = su["service"].map(dict(units))
+    ev_spell = is_spell & unit.isin(EVENT_UNITS).to_numpy()
+    if ev_spell.any():
+        i = int(np.argmax(ev_spell))
+        raise InputError(
+            f"{up}: line {su['_line'].iloc[i]}: service {su['service'].iloc[i]!r} is counted per "
+            f"{unit.iloc[i]}, so it needs an event row (no 'end'); spells need a unit of "
+            "night, day, week, month or year"
+        )
+    use = pd.DataFrame(
+        {
+            "client": cidx.to_numpy(dtype=np.int64),
+            "service": su["service"].to_numpy(),
+            "start": s_start.to_numpy(),
+            "end": s_end.to_numpy(),
+            "quantity": qty,
+            "line": su["_line"].to_numpy(),
+        }
+    )
+    _check_overlaps(use, up)
+    return CohortData(clients, use, cp, up)
+
+
+def _check_overlaps(use: pd.DataFrame, path: str) -> None:
+    spells = use[use["end"].notna()].sort_values(["client", "service", "start"])
+    if spells.empty:
+        return
+    same = (spells["client"].to_numpy()[1:] == spells["client"].to_numpy()[:-1]) & (
+        spells["service"].to_numpy()[1:] == spells["service"].to_numpy()[:-1]
+    )
+    overlap = same & (spells["start"].to_numpy()[1:] < spells["end"].to_numpy()[:-1])
+    if overlap.any():
+        i = int(np.argmax(overlap))
+        a, b = spells["line"].to_numpy()[i], spells["line"].to_numpy()[i + 1]
+        raise InputError(
+            f"{path}: line {b}: spell overlaps the spell on line {a} for the same client and "
+            "service; spells of one service must not overlap"
+        )
+
+
+def _anniversary(start: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """start + j months, day clipped to the month's end (as pandas.DateOffset(months=j))."""
+    months = start.astype("datetime64[M]")
+    day = (start - months.astype("datetime64[D]")).astype(np.int64)  # 0-based day of month
+    target = months + j.astype("timedelta64[M]")
+    last = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype(
+        "datetime64[D]"
+    )
+    return target.astype("datetime64[D]") + np.minimum(day, last.astype(np.int64) - 1).astype(
+        "timedelta64[D]"
+    )
+
+
+def _month_of(start: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Relative month j of date d for a client starting on `start` (vectorised)."""
+    j = (d.astype("datetime64[M]") - start.astype("datetime64[M]")).astype(np.int64)
+    return np.where(d < _anniversary(start, j), j - 1, j)
+
+
+def monthly_use(
+    cohort: CohortData,
+    services: Sequence[str],
+    units: Mapping[str, str],
+    first: int,
+    last: int,
+    clients: np.ndarray | None = None,
+) -> np.ndarray:
+    """Use per client, service and relative month j in [first, last), in each service's unit.
+
+    Returns an array (clients, services, last - first). Use outside the range is ignored.
+    """
+    sel = np.arange(len(cohort.clients)) if clients is None else np.asarray(clients)
+    pos = np.full(len(cohort.clients), -1, dtype=np.int64)
+    pos[sel] = np.arange(len(sel))
+    out = np.zeros((len(sel), len(services), last - first))
+    sidx = {s: i for i, s in enumerate(services)}
+    use = cohort.use[cohort.use["service"].isin(list(sidx)) & (pos[cohort.use["client"]] >= 0)]
+    if use.empty:
+        return out
+    starts = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")
+    c = use["client"].to_numpy()
+    s = use["service"].map(sidx).to_numpy()
+    cstart = starts[c]
+    d0 = use["start"].to_numpy().astype("datetime64[D]")
+    qty = use["quantity"].to_numpy()
+    is_spell = use["end"].notna().to_numpy()
+
+    ev = ~is_spell
+    j = _month_of(cstart[ev], d0[ev]) - first
+    keep = (j >= 0) & (j < last - first)
+    np.add.at(out, (pos[c[ev]][keep], s[ev][keep], j[keep]), qty[ev][keep])
+
+    if is_spell.any():
+        c_s, s_s, q_s, st = c[is_spell], s[is_spell], qty[is_spell], cstart[is_spell]
+        a = d0[is_spell]
+        b = use["end"].to_numpy()[is_spell].astype("datetime64[D]")
+        # clip spells to the range's dates
+        lo = _anniversary(st, np.full(len(st), first))
+        hi = _anniversary(st, np.full(len(st), last))
+        a = np.maximum(a, lo)
+        b = np.minimum(b, hi)
+        ok = b > a
+        c_s, s_s, q_s, st, a, b = c_s[ok], s_s[ok], q_s[ok], st[ok], a[ok], b[ok]
+        ja = _month_of(st, a)
+        jb = _month_of(st, b - np.timedelta64(1, "D"))
+        n = jb - ja + 1
+        rep = np.repeat(np.arange(len(ja)), n)
+        jj = ja[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n))
+        seg_lo = np.maximum(a[rep], _anniversary(st[rep], jj))
+        seg_hi = np.minimum(b[rep], _anniversary(st[rep], jj + 1))
+        days = (seg_hi - seg_lo).astype(np.int64).astype(float)
+        unit_days = np.array([DAYS_PER_UNIT.get(units[sv], 1.0) for sv in services])
+        amount = days / unit_days[s_s[rep]] * q_s[rep]
+        np.add.at(out, (pos[c_s[rep]], s_s[rep], jj - first), amount)
+    return out
+
+
+def baseline_rates(
+    cohort: CohortData,
+    services: Sequence[str],
+    units: Mapping[str, str],
+    baseline_months: int,
+    clients: np.ndarray | None = None,
+) -> np.ndarray:
+    """Baseline rate per month for each client and service: use in the window / its length."""
+    window = monthly_use(cohort, services, units, -baseline_months, 0, clients)
+    return window.sum(axis=2) / baseline_months

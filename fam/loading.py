@@ -1,0 +1,343 @@
+"""Load and validate every input of a scenario into typed, immutable model inputs.
+
+This is the only stage that reads files. Its output, `ModelInputs`, holds arrays and
+parsed distributions only; the engine is a pure function of it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from fam.cohort import CohortData, _anniversary, _month_of, baseline_rates, load_cohort
+from fam.distributions import Dist, split_uniform
+from fam.errors import InputError
+from fam.scenario import Scenario, load_scenario_file, parse_scenario, read_yaml
+from fam.unit_costs import Deflators, load_deflators, load_unit_costs, uprate_costs
+
+VALUE_TYPES = ("fiscal", "economic", "social")
+PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One uncertain (or fixed) scenario input, with the factor that uprates money inputs."""
+
+    name: str  # key path, e.g. "effects.care_week_residential.change"
+    dist: Dist
+    factor: float = 1.0  # multiply draws by this (price-year uprating)
+    lower: float | None = None  # draws are clipped to [lower, upper]
+    upper: float | None = None
+    label: str = ""
+    source: str = ""
+
+    @property
+    def central(self) -> float:
+        return self.dist.mean * self.factor
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float) * self.factor
+        if self.lower is not None or self.upper is not None:
+            x = np.clip(x, self.lower, self.upper)
+        return x
+
+
+@dataclass(frozen=True)
+class ServiceEffect:
+    service: str
+    change: Input | None  # None: no effect declared for this service
+    onset_months: float
+    half_life_months: float | None
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    scenario: Scenario
+    scenario_path: Path
+    services: tuple[str, ...]
+    units: tuple[str, ...]
+    cost_rows: pd.DataFrame  # one row per (service, value_type) used, uprated
+    baseline: np.ndarray  # [client, service] use per month in the baseline window
+    durations: np.ndarray  # [client] programme months (int >= 1)
+    completed: np.ndarray  # [client] bool, from the data
+    intake: np.ndarray  # [k] clients starting in calendar month k
+    size: int
+    effects: tuple[ServiceEffect, ...]
+    trend: Input
+    completion: Input
+    non_completer_effect: Input
+    programme_costs: dict[str, Input]
+    unit_cost_inputs: tuple[Input, ...]  # one per cost row with a low/high range
+    optimism_bias: dict[int, dict[str, float]]
+    deflators: Deflators
+    inputs_sha256: dict[str, str]
+    counterfactual_method: str
+    n_data_clients: int
+    data_notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def horizon_months(self) -> int:
+        return self.scenario.horizon_months
+
+    @property
+    def n_years(self) -> int:
+        return self.scenario.horizon_years
+
+    def uncertain_inputs(self) -> list[Input]:
+        """Every named input, in a stable order (the columns of iterations.csv)."""
+        out = [self.trend, self.completion, self.non_completer_effect]
+        out += [e.change for e in self.effects if e.change is not None]
+        out += list(self.programme_costs.values())
+        seen: set[str] = set()
+        uniq = []
+        for i in out + list(self.unit_cost_inputs):
+            if i.name not in seen:
+                seen.add(i.name)
+                uniq.append(i)
+        return uniq
+
+
+def load_optimism_bias() -> dict[int, dict[str, float]]:
+    text = resources.files("fam").joinpath("parameters/optimism_bias.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return {
+        int(g): {"costs": v["costs"], "benefits": v["benefits"]} for g, v in data["grades"].items()
+    }
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _resolve(base: Path, rel: str, key: str, scenario_path: Path) -> Path:
+    p = (base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+    if not p.exists():
+        raise InputError(
+            f"{scenario_path}: {key}: file not found: {rel} (relative to the scenario)"
+        )
+    return p
+
+
+def _intake(sc: Scenario, n_prog: int, path: Path) -> tuple[np.ndarray, int]:
+    it = sc.cohort.intake
+    if it.per_month is not None:
+        counts = np.asarray(it.per_month, dtype=float)
+        if np.any(counts != np.round(counts)):
+            raise InputError(f"{path}: cohort.intake.per_month: expected whole numbers of clients")
+        size = int(counts.sum())
+        if sc.cohort.size is not None and int(sc.cohort.size) != size:
+            raise InputError(
+                f"{path}: cohort.size {sc.cohort.size} differs from the sum of "
+                f"cohort.intake.per_month ({size}); give one or make them agree"
+            )
+    else:
+        assert it.months is not None
+        size = int(sc.cohort.size) if sc.cohort.size is not None else n_prog
+        counts = np.full(it.months, size / it.months)
+    if len(counts) > sc.horizon_months:
+        raise InputError(
+            f"{path}: cohort.intake: {len(counts)} intake months is longer than the horizon "
+            f"({sc.horizon_months} months)"
+        )
+    return counts, size
+
+
+def durations_months(cohort: CohortData, default: int) -> np.ndarray:
+    """Programme months per client: the relative months touched by [start_date, end_date)."""
+    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")
+    end = cohort.clients["end_date"]
+    out = np.full(len(start), default, dtype=np.int64)
+    has = end.notna().to_numpy()
+    if has.any():
+        e = end.to_numpy()[has].astype("datetime64[D]")
+        s = start[has]
+        last = np.maximum(e - np.timedelta64(1, "D"), s)
+        out[has] = _month_of(s, last) + 1
+    return np.maximum(out, 1)
+
+
+def resolve_effects(
+    sc: Scenario, services: tuple[str, ...], known: set[str], path: Path
+) -> tuple[ServiceEffect, ...]:
+    """Match effect keys (service codes or glob patterns such as 'custody_night_*')."""
+    for key in sc.effects:
+        is_glob = any(ch in key for ch in "*?[")
+        if not is_glob and key not in known:
+            raise InputError(
+                f"{path}: effects.{key}: unknown service; expected a service code from the "
+                "unit-cost tables or a pattern such as custody_night_*"
+            )
+        if is_glob and not any(fnmatch.fnmatchcase(s, key) for s in known):
+            raise InputError(f"{path}: effects.{key}: the pattern matches no service code")
+    out = []
+    for s in services:
+        if s in sc.effects:
+            key = s
+        else:
+            keys = [k for k in sc.effects if fnmatch.fnmatchcase(s, k)]
+            if len(keys) > 1:
+                raise InputError(
+                    f"{path}: effects: service {s!r} matches both {keys[0]!r} and {keys[1]!r}; "
+                    "give it its own entry"
+                )
+            key = keys[0] if keys else ""
+        if key:
+            e = sc.effects[key]
+            inp = Input(
+                f"effects.{key}.change",
+                e.change,
+                lower=-1.0,
+                label=f"Effect on {key}",
+                source=e.source or sc.sources.get(f"effects.{key}", ""),
+            )
+            out.append(ServiceEffect(s, inp, e.onset_months, e.half_life_months))
+        else:
+            out.append(ServiceEffect(s, None, 0.0, None))
+    return tuple(out)
+
+
+def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) -> ModelInputs:
+    """Read a scenario and everything it refers to; raise InputError on the first problem."""
+    path = Path(scenario_path)
+    if not overrides:
+        return load_from_scenario(load_scenario_file(path), path)
+    data = read_yaml(path)
+    if isinstance(data, dict):
+        for dotted, value in overrides.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = value
+    return load_from_scenario(parse_scenario(data, path), path)
+
+
+def load_from_scenario(sc: Scenario, path: Path) -> ModelInputs:
+    base = path.parent
+    hashes: dict[str, str] = {path.name: sha256_file(path)} if path.is_file() else {}
+    deflators = load_deflators()
+    cost_paths = [_resolve(base, p, "unit_costs", path) for p in sc.unit_costs]
+    for rel, p in zip(sc.unit_costs, cost_paths, strict=True):
+        hashes[rel] = sha256_file(p)
+    table = uprate_costs(load_unit_costs(cost_paths), sc.price_base_year, deflators)
+    units_by_service = dict(zip(table["service"], table["unit"], strict=False))
+    known = set(units_by_service)
+
+    cp = _resolve(base, sc.cohort.clients, "cohort.clients", path)
+    up = _resolve(base, sc.cohort.service_use, "cohort.service_use", path)
+    hashes[sc.cohort.clients] = sha256_file(cp)
+    hashes[sc.cohort.service_use] = sha256_file(up)
+    cohort = load_cohort(cp, up, units_by_service)
+    prog = np.flatnonzero(cohort.clients["arm"].to_numpy() == "programme")
+    if prog.size == 0:
+        raise InputError(f"{cp}: no clients with arm 'programme'; expected at least one")
+
+    used = set(cohort.use["service"]) | {
+        s for s in known if any(fnmatch.fnmatchcase(s, k) for k in sc.effects)
+    }
+    services = tuple(sorted(used))
+    units = tuple(units_by_service[s] for s in services)
+    effects = resolve_effects(sc, services, known, path)
+
+    rows = table[table["service"].isin(services)].copy()
+    rows["s_index"] = rows["service"].map({s: i for i, s in enumerate(services)})
+    rows = rows.sort_values(["s_index", "value_type"]).reset_index(drop=True)
+
+    b = baseline_rates(
+        cohort, services, dict(zip(services, units, strict=True)), sc.cohort.baseline_months, prog
+    )
+    durations = durations_months(cohort, sc.engagement.duration_months)[prog]
+    completed = cohort.clients["completed"].to_numpy()[prog]
+    intake, size = _intake(sc, len(prog), path)
+
+    pc = sc.programme_costs
+    money: dict[str, Input] = {}
+    for key in ("per_client", "per_client_month", "per_completed_case", "fixed_per_year"):
+        d: Dist = getattr(pc, key)
+        py = d.price_year or pc.price_year or sc.price_base_year
+        factor = deflators.factor(py, sc.price_base_year)
+        money[key] = Input(
+            f"programme_costs.{key}",
+            d,
+            factor,
+            lower=0.0,
+            label=f"Programme cost {key.replace('_', ' ')} ({py} prices)",
+            source=pc.source,
+        )
+
+    uc_inputs = []
+    for r in rows.itertuples():
+        lo, hi = r.low_uprated, r.high_uprated
+        if pd.notna(lo) and pd.notna(hi) and hi > lo:
+            uc_inputs.append(
+                Input(
+                    f"unit_cost.{r.service}.{r.value_type}",
+                    split_uniform(float(lo), float(r.cost_uprated), float(hi)),
+                    lower=0.0,
+                    label=f"Unit cost {r.service} ({r.value_type})",
+                    source=str(r.source),
+                )
+            )
+
+    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")[prog]
+    earliest = cohort.use["start"].min() if not cohort.use.empty else None
+    short = 0
+    if earliest is not None and pd.notna(earliest):
+        window_start = _anniversary(start, np.full(len(start), -sc.cohort.baseline_months))
+        short = int((window_start < np.datetime64(pd.Timestamp(earliest).date(), "D")).sum())
+
+    cf = sc.counterfactual
+    return ModelInputs(
+        scenario=sc,
+        scenario_path=path,
+        services=services,
+        units=units,
+        cost_rows=rows,
+        baseline=b,
+        durations=durations,
+        completed=completed,
+        intake=intake,
+        size=size,
+        effects=effects,
+        trend=Input(
+            "counterfactual.trend",
+            cf.trend,
+            lower=-1.0,
+            upper=1.0,
+            label="Counterfactual trend (share of baseline use that falls away)",
+            source=cf.source,
+        ),
+        completion=Input(
+            "engagement.completion",
+            sc.engagement.completion,
+            lower=0.0,
+            upper=1.0,
+            label="Share completing the programme",
+            source=sc.engagement.source,
+        ),
+        non_completer_effect=Input(
+            "engagement.non_completer_effect",
+            sc.engagement.non_completer_effect,
+            lower=0.0,
+            upper=1.0,
+            label="Effect for non-completers, relative to completers",
+            source=sc.engagement.source,
+        ),
+        programme_costs=money,
+        unit_cost_inputs=tuple(uc_inputs),
+        optimism_bias=load_optimism_bias(),
+        deflators=deflators,
+        inputs_sha256=hashes,
+        counterfactual_method="assumed trend (before/after data, no comparison group)",
+        n_data_clients=int(prog.size),
+        data_notes={"clients_with_short_history": short},
+    )

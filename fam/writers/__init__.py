@@ -1,0 +1,60 @@
+"""Writers: the only stage that writes files.
+
+Every report is written into a temporary folder beside the destination and moved into place
+only when all of them are complete, so a failure never leaves a half-written report and an
+existing report is replaced only with `force`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fam.errors import InputError
+
+if TYPE_CHECKING:
+    from fam.api import Results
+
+
+def default_out_dir(results: Results) -> Path:
+    d = results.inputs.scenario.outputs.dir
+    return Path(d) if d else Path("reports") / results.stem
+
+
+def write_all(
+    results: Results, out_dir: str | Path | None = None, *, force: bool = False
+) -> dict[str, Path]:
+    from fam.writers.briefing import write_briefing
+    from fam.writers.tables import write_iterations, write_summary
+    from fam.writers.workbook import write_workbook
+
+    dest = Path(out_dir) if out_dir is not None else default_out_dir(results)
+    if dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest}: exists and is not a folder; choose another output folder")
+    if dest.exists() and any(dest.iterdir()) and not force:
+        raise InputError(
+            f"{dest}: a report is already there; use --force to replace it or --out for another folder"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stem = results.stem
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    try:
+        write_summary(results, tmp / "summary.json")
+        write_iterations(results, tmp / "iterations.csv")
+        write_workbook(results, tmp / f"{stem}.xlsx")
+        write_briefing(results, tmp / f"{stem}.pdf")
+        old = None
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old-{tmp.name[-8:]}")
+            dest.rename(old)
+        tmp.rename(dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    names = ["xlsx", "pdf", "summary", "iterations"]
+    files = [f"{stem}.xlsx", f"{stem}.pdf", "summary.json", "iterations.csv"]
+    return {n: dest / f for n, f in zip(names, files, strict=True)}

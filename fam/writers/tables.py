@@ -1,0 +1,18 @@
+"""summary.json and iterations.csv."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fam.api import Results
+
+
+def write_summary(results: Results, path: Path) -> None:
+    path.write_text(json.dumps(results.summary(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_iterations(results: Results, path: Path) -> None:
+    results.iterations_frame().to_csv(path, index=False, float_format="%.10g")
