@@ -144,6 +144,15 @@ class Dist:
     def quantile(self, q: float) -> float:
         return float(self.ppf(np.array([q]))[0])
 
+    def to_spec(self) -> dict[str, Any]:
+        """The scenario form of this distribution (canonical parameters)."""
+        out: dict[str, Any] = {"dist": self.name}
+        for k, v in self.params:
+            out[k] = list(v) if isinstance(v, tuple) else v
+        if self.price_year is not None:
+            out["price_year"] = self.price_year
+        return out
+
     def describe(self) -> str:
         """Short human description, e.g. 'normal(mean -0.25, sd 0.15)'."""
         if self.name == "fixed":

@@ -264,9 +264,7 @@ def _rng(seed: int, what: str, block: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key(what), block)))
 
 
-def _bootstrap_cells(
-    plan: Plan, p: Params, seed: int, first: int, count: int
-) -> Cells:
+def _bootstrap_cells(plan: Plan, p: Params, seed: int, first: int, count: int) -> Cells:
     """Resample `size` clients per iteration and sum them into (k, d, completer) cells."""
     mi = plan.inputs
     n_k, n_d, n_s = len(mi.intake), len(plan.dvals), len(mi.services)

@@ -21,8 +21,14 @@ import yaml
 from fam.cohort import CohortData, _anniversary, _month_of, baseline_rates, load_cohort
 from fam.distributions import Dist, split_uniform
 from fam.errors import InputError
-from fam.scenario import Scenario, load_scenario_file, parse_scenario, read_yaml
-from fam.unit_costs import Deflators, load_deflators, load_unit_costs, uprate_costs
+from fam.scenario import Scenario, canonical_json, parse_scenario, read_yaml
+from fam.unit_costs import (
+    DEFAULT_DEFLATORS,
+    Deflators,
+    load_deflators,
+    load_unit_costs,
+    uprate_costs,
+)
 
 VALUE_TYPES = ("fiscal", "economic", "social")
 PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
@@ -206,44 +212,69 @@ def resolve_effects(
 
 
 def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) -> ModelInputs:
-    """Read a scenario and everything it refers to; raise InputError on the first problem."""
+    """Read a scenario (.yaml, or a workbook written by fam) and everything it refers to.
+
+    Raises InputError on the first problem. `overrides` maps dotted key paths to values.
+    """
     path = Path(scenario_path)
-    if not overrides:
-        return load_from_scenario(load_scenario_file(path), path)
-    data = read_yaml(path)
-    if isinstance(data, dict):
+    table: pd.DataFrame | None = None
+    base = path.parent
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from fam.workbook_input import read_workbook_scenario
+
+        data, table, base = read_workbook_scenario(path)
+    else:
+        data = read_yaml(path)
+    if overrides and isinstance(data, dict):
         for dotted, value in overrides.items():
             node = data
             *parents, leaf = dotted.split(".")
             for key in parents:
                 node = node.setdefault(key, {})
             node[leaf] = value
-    return load_from_scenario(parse_scenario(data, path), path)
+    return load_from_scenario(parse_scenario(data, path), path, base, table)
 
 
-def load_from_scenario(sc: Scenario, path: Path) -> ModelInputs:
-    base = path.parent
-    hashes: dict[str, str] = {path.name: sha256_file(path)} if path.is_file() else {}
+def _table_sha256(table: pd.DataFrame) -> str:
+    from fam.unit_costs import COLUMNS
+
+    cols = [c for c in COLUMNS if c in table.columns]
+    text = table[cols].sort_values(["service", "value_type"]).to_csv(index=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_from_scenario(
+    sc: Scenario, path: Path, base: Path | None = None, table: pd.DataFrame | None = None
+) -> ModelInputs:
+    """Load what a validated scenario refers to; paths are relative to `base`.
+
+    `table`, if given, is the unit-cost table to use instead of the scenario's files (as read
+    back from a workbook).
+    """
+    base = path.parent if base is None else base
+    hashes: dict[str, str] = {"scenario": hashlib.sha256(canonical_json(sc).encode()).hexdigest()}
     deflators = load_deflators()
-    cost_paths = [_resolve(base, p, "unit_costs", path) for p in sc.unit_costs]
-    for rel, p in zip(sc.unit_costs, cost_paths, strict=True):
-        hashes[rel] = sha256_file(p)
-    table = uprate_costs(load_unit_costs(cost_paths), sc.price_base_year, deflators)
+    if table is None:
+        cost_paths = [_resolve(base, p, "unit_costs", path) for p in sc.unit_costs]
+        table = load_unit_costs(cost_paths)
+    hashes["unit_costs"] = _table_sha256(table)
+    hashes["gdp_deflators"] = sha256_file(DEFAULT_DEFLATORS)
+    table = uprate_costs(table, sc.price_base_year, deflators)
     units_by_service = dict(zip(table["service"], table["unit"], strict=False))
     known = set(units_by_service)
 
     cp = _resolve(base, sc.cohort.clients, "cohort.clients", path)
     up = _resolve(base, sc.cohort.service_use, "cohort.service_use", path)
-    hashes[sc.cohort.clients] = sha256_file(cp)
-    hashes[sc.cohort.service_use] = sha256_file(up)
+    hashes["clients"] = sha256_file(cp)
+    hashes["service_use"] = sha256_file(up)
     cohort = load_cohort(cp, up, units_by_service)
     prog = np.flatnonzero(cohort.clients["arm"].to_numpy() == "programme")
     if prog.size == 0:
         raise InputError(f"{cp}: no clients with arm 'programme'; expected at least one")
 
-    used = set(cohort.use["service"]) | {
-        s for s in known if any(fnmatch.fnmatchcase(s, k) for k in sc.effects)
-    }
+    # services in the data, and services named exactly in effects (a pattern adds nothing
+    # for a service with no use)
+    used = set(cohort.use["service"]) | {k for k in sc.effects if k in known}
     services = tuple(sorted(used))
     units = tuple(units_by_service[s] for s in services)
     effects = resolve_effects(sc, services, known, path)

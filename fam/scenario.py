@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
@@ -32,7 +33,7 @@ def _dist(v: Any) -> Dist:
     return parse_dist(v)
 
 
-DistField = Annotated[Dist, BeforeValidator(_dist)]
+DistField = Annotated[Dist, BeforeValidator(_dist), PlainSerializer(lambda d: d.to_spec())]
 
 
 def _check_fy(v: Any) -> str:
@@ -282,3 +283,10 @@ def read_yaml(path: Path) -> Any:
 def load_scenario_file(path: str | Path) -> Scenario:
     p = Path(path)
     return parse_scenario(read_yaml(p), p)
+
+
+def canonical_json(sc: Scenario) -> str:
+    """The validated scenario as canonical JSON (the same for a YAML file and its workbook)."""
+    import json
+
+    return json.dumps(sc.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,188 @@
+"""``fam synth``: write a realistic synthetic cohort (clients.csv, service_use.csv, README.md)."""
+
+from __future__ import annotations
+
+import math
+import shlex
+from pathlib import Path
+
+import click
+
+from fam.synth import PROFILES, synthesise, write_cohort
+
+
+def _parse_effects(values: tuple[str, ...], profile: str) -> dict[str, float]:
+    """``SERVICE=CHANGE`` pairs (CHANGE a fraction such as -0.3, or a percentage -30%)."""
+    services = PROFILES[profile].services
+    effects: dict[str, float] = {}
+    for item in values:
+        service, sep, text = item.partition("=")
+        service, text = service.strip(), text.strip()
+        if not sep or not service or not text:
+            raise click.BadParameter(
+                f"expected SERVICE=CHANGE such as ae_attendance=-0.3, got {item!r}",
+                param_hint="--true-effect",
+            )
+        if service not in services:
+            raise click.BadParameter(
+                f"unknown service {service!r} for {profile}; expected one of "
+                + ", ".join(sorted(services)),
+                param_hint="--true-effect",
+            )
+        try:
+            change = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise click.BadParameter(
+                f"CHANGE must be a number such as -0.3 or -30%, got {text!r}",
+                param_hint="--true-effect",
+            ) from None
+        if not math.isfinite(change) or change < -1:
+            raise click.BadParameter(
+                f"CHANGE for {service} must be >= -1 (a fall of at most 100%), got {text!r}",
+                param_hint="--true-effect",
+            )
+        if service in effects:
+            raise click.BadParameter(f"{service} given twice", param_hint="--true-effect")
+        effects[service] = change
+    return effects
+
+
+@click.command(name="synth")
+@click.argument("profile", type=click.Choice(sorted(PROFILES)))
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Programme-arm clients.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Random seed: the same options and seed give identical files.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory to write clients.csv, service_use.csv and README.md into.",
+)
+@click.option(
+    "--start", default="2013-04", show_default=True, help="First month of intake, YYYY-MM."
+)
+@click.option(
+    "--intake-months",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Clients start uniformly at random over this many months.",
+)
+@click.option(
+    "--history-months",
+    type=click.IntRange(min=0),
+    default=24,
+    show_default=True,
+    help="Months of service use before each client's start.",
+)
+@click.option(
+    "--follow-up-months",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Months of service use after each client's start.",
+)
+@click.option(
+    "--true-effect",
+    "true_effect",
+    multiple=True,
+    metavar="SERVICE=CHANGE",
+    help="Multiply post-start programme-arm rates of SERVICE by 1+CHANGE "
+    "(e.g. ae_attendance=-0.3). Repeatable; needs --follow-up-months.",
+)
+@click.option(
+    "--comparison",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also generate this many comparison-arm clients (no effect).",
+)
+@click.option("--force", is_flag=True, help="Write into an existing non-empty directory.")
+def synth(
+    profile: str,
+    n: int,
+    seed: int,
+    out: Path,
+    start: str,
+    intake_months: int,
+    history_months: int,
+    follow_up_months: int,
+    true_effect: tuple[str, ...],
+    comparison: int,
+    force: bool,
+) -> None:
+    """Write a synthetic cohort for PROFILE (young_people or adults): NOT real people."""
+    effects = _parse_effects(true_effect, profile)
+    if effects and follow_up_months == 0:
+        raise click.BadParameter(
+            "needs --follow-up-months > 0 (the effect changes post-start use)",
+            param_hint="--true-effect",
+        )
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise click.BadParameter(
+            f"{out} is not empty; use --force to write into it", param_hint="--out"
+        )
+    try:
+        clients, service_use = synthesise(
+            profile,
+            n,
+            seed,
+            start=start,
+            intake_months=intake_months,
+            history_months=history_months,
+            follow_up_months=follow_up_months,
+            true_effect=effects or None,
+            comparison=comparison,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    command = [
+        "fam",
+        "synth",
+        profile,
+        "--n",
+        str(n),
+        "--seed",
+        str(seed),
+        "--start",
+        start,
+        "--intake-months",
+        str(intake_months),
+        "--history-months",
+        str(history_months),
+        "--follow-up-months",
+        str(follow_up_months),
+    ]
+    for service, change in effects.items():
+        command += ["--true-effect", f"{service}={change:g}"]
+    if comparison:
+        command += ["--comparison", str(comparison)]
+    try:
+        paths = write_cohort(
+            clients,
+            service_use,
+            out,
+            profile=profile,
+            n=n,
+            seed=seed,
+            command=shlex.join(command),
+        )
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {out}: {exc}") from None
+    for path in paths:
+        click.echo(str(path))
