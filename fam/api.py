@@ -54,6 +54,15 @@ class Results:
         return self.inputs.scenario_path.stem
 
     @cached_property
+    def sib(self) -> Any:
+        """Social impact bond results (fam.sib), or None when the scenario has no `sib`."""
+        if getattr(self.inputs.scenario, "sib", None) is None:
+            return None
+        from fam.sib import simulate_sib
+
+        return simulate_sib(self)
+
+    @cached_property
     def npv(self) -> np.ndarray:
         return self.draws.npv
 
