@@ -158,8 +158,10 @@ def load_cohort(
     dup = cl["client_id"].duplicated()
     if dup.any():
         i = dup.idxmax()
+        first = cl.loc[cl["client_id"] == cl.at[i, "client_id"], "_line"].iloc[0]
         raise InputError(
-            f"{cp}: line {cl.at[i, '_line']}: client_id appears more than once; each client once"
+            f"{cp}: line {cl.at[i, '_line']}: client_id appears more than once (first on line "
+            f"{first}); expected each client once"
         )
     start = _parse_dates(cl, "start_date", cp, allow_blank=False)
     end = _parse_dates(cl, "end_date", cp, allow_blank=True)
@@ -200,8 +202,8 @@ def load_cohort(
     if cidx.isna().any():
         i = cidx.isna().idxmax()
         raise InputError(
-            f"{up}: line {su.at[i, '_line']}: client_id {su.at[i, 'client_id']!r} "
-            f"is not in {Path(cp).name}"
+            f"{up}: line {su.at[i, '_line']}: client_id is not in {Path(cp).name}; expected "
+            "every client in service use to be listed there"
         )
     unknown = ~su["service"].isin(list(units))
     if unknown.any():
@@ -351,3 +353,80 @@ def baseline_rates(
     """Baseline rate per month for each client and service: use in the window / its length."""
     window = monthly_use(cohort, services, units, -baseline_months, 0, clients)
     return window.sum(axis=2) / baseline_months
+
+
+def history_exposure(
+    cohort: CohortData, baseline_months: int, history_from: np.datetime64, clients: np.ndarray
+) -> np.ndarray:
+    """Months of the baseline window each client was observed for (data start history_from).
+
+    A client whose window starts on or after history_from has the full window; otherwise the
+    observed part, in months of 365/12 days.
+    """
+    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")[clients]
+    window_start = _anniversary(start, np.full(len(start), -baseline_months))
+    short_days = (start - np.maximum(window_start, history_from)).astype(np.int64)
+    part = np.clip(short_days * 12.0 / 365.0, 0.0, float(baseline_months))
+    return np.where(window_start >= history_from, float(baseline_months), part)
+
+
+def comparison_trend(
+    cohort: CohortData,
+    services: Sequence[str],
+    units: Mapping[str, str],
+    weights: np.ndarray,
+    baseline_months: int,
+    ramp_months: int,
+    horizon_months: int,
+    observed_to: np.datetime64,
+    clients: np.ndarray,
+    replicates: int,
+    seed: int,
+) -> tuple[float, np.ndarray, dict[str, float]]:
+    """The comparison group's observed change against its own baseline, and its bootstrap.
+
+    For comparison client c, with baseline £-weighted rate B_c per month and observed
+    follow-up from relative month `ramp_months` to the data cut-off (F_c months in all):
+        trend = 1 - sum_c use_c / sum_c (B_c x (F_c - ramp_months))
+    where use is £-weighted by `weights` (one per service), so the trend is the share of
+    baseline cost that fell away once the ramp is complete. Clients are resampled with
+    replacement for the bootstrap replicates.
+    """
+    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")[clients]
+    # whole months observed: relative months ending on or before observed_to (inclusive)
+    day_after = np.full(len(start), observed_to + np.timedelta64(1, "D"))
+    f_c = np.minimum(_month_of(start, day_after), horizon_months)
+    f_c = np.maximum(f_c, 0)
+    last = int(f_c.max()) if len(f_c) else 0
+    months = max(last - ramp_months, 0)
+    if months <= 0:
+        raise InputError(
+            f"{cohort.clients_path}: the comparison arm has no follow-up after the "
+            f"{ramp_months}-month ramp before the data cut-off {observed_to}; "
+            "counterfactual.method 'comparison' needs it"
+        )
+    base = baseline_rates(cohort, services, units, baseline_months, clients) @ weights
+    use = monthly_use(cohort, services, units, ramp_months, last, clients)
+    per_month = np.einsum("csm,s->cm", use, weights)
+    observed = np.arange(ramp_months, last)[None, :] < f_c[:, None]
+    obs = (per_month * observed).sum(axis=1)
+    expo = base * np.maximum(f_c - ramp_months, 0)
+    if expo.sum() <= 0:
+        raise InputError(
+            f"{cohort.clients_path}: the comparison arm has no baseline use to compare against"
+        )
+    point = 1.0 - obs.sum() / expo.sum()
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
+    reps = np.empty(replicates)
+    n = len(clients)
+    for r in range(replicates):
+        idx = rng.integers(0, n, n)
+        e = expo[idx].sum()
+        reps[r] = 1.0 - obs[idx].sum() / e if e > 0 else point
+    info = {
+        "clients": float(n),
+        "clients_followed_up": float((f_c > ramp_months).sum()),
+        "trend": float(point),
+        "mean_follow_up_months": float(f_c.mean()) if n else 0.0,
+    }
+    return float(point), np.clip(reps, -1.0, 1.0), info

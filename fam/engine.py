@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from fam.distributions import stream_key, uniforms
 from fam.finance import discount_factors, payback_years
@@ -157,15 +158,36 @@ def central_params(mi: ModelInputs) -> Params:
 
 
 def draw_params(mi: ModelInputs, seed: int, n: int) -> tuple[Params, dict[str, np.ndarray]]:
-    """Draw every named input for n iterations; also return the draws by name."""
+    """Draw every named input for n iterations; also return the draws by name.
+
+    Each input's uniforms come from its own stream (common random numbers). Inputs in a
+    correlation group share an equicorrelated Gaussian copula: z = sqrt(rho) z0 +
+    sqrt(1 - rho) z_j, where z0 is the group's own stream.
+    """
+    mc = mi.scenario.monte_carlo
     draws: dict[str, np.ndarray] = {}
+    group: dict[str, tuple[np.ndarray, float]] = {}
+    for members, rho in mi.correlations:
+        z0 = stats.norm.ppf(uniforms(seed, "correlation:" + "|".join(members), n))
+        for m in members:
+            group.setdefault(m, (z0, rho))
+    uc_names = {i.name for i in mi.unit_cost_inputs}
 
     def value(inp: Input) -> np.ndarray:
         if inp.name not in draws:
-            if inp.dist.is_fixed:
+            is_uc = inp.name in uc_names
+            off = (is_uc and not mc.unit_cost_uncertainty) or (
+                not is_uc and not mc.parameter_uncertainty
+            )
+            if inp.dist.is_fixed or off:
                 draws[inp.name] = np.full(n, inp.central)
             else:
-                draws[inp.name] = inp.transform(inp.dist.ppf(uniforms(seed, inp.name, n)))
+                u = uniforms(seed, inp.name, n)
+                if inp.name in group:
+                    z0, rho = group[inp.name]
+                    z = np.sqrt(rho) * z0 + np.sqrt(1.0 - rho) * stats.norm.ppf(u)
+                    u = np.clip(stats.norm.cdf(z), 1e-12, 1 - 1e-12)
+                draws[inp.name] = inp.transform(inp.dist.ppf(u))
         return draws[inp.name]
 
     return _params(mi, value, n), draws
@@ -304,7 +326,11 @@ Noise = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
-    """Poisson noise on cohort totals per service and year, counted in days for long units."""
+    """Poisson noise on cohort totals per service and year, counted in days for long units.
+
+    The noise for a block depends on the whole block's expected counts, so chunks are whole
+    blocks (see `simulate`).
+    """
     from fam.cohort import DAYS_PER_UNIT
 
     scale = np.array(
@@ -326,8 +352,15 @@ def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
             lam_pg = np.zeros(shape)
             lam_cf[lo - block * BLOCK : hi - block * BLOCK] = np.maximum(cf[a:b], 0) * scale
             lam_pg[lo - block * BLOCK : hi - block * BLOCK] = np.maximum(pg[a:b], 0) * scale
-            d_cf = rng.poisson(lam_cf) / scale
-            d_pg = rng.poisson(lam_pg) / scale
+            # coupled arms: the programme arm thins (or adds to) the counterfactual count, so
+            # each arm is Poisson and a zero effect gives exactly zero saving
+            n_cf = rng.poisson(lam_cf)
+            keep = np.divide(lam_pg, lam_cf, out=np.ones_like(lam_cf), where=lam_cf > 0)
+            thin = rng.binomial(n_cf, np.minimum(keep, 1.0))
+            more = rng.poisson(np.maximum(lam_pg - lam_cf, 0.0))
+            n_pg = np.where(lam_pg <= lam_cf, thin, n_cf + more)
+            d_cf = n_cf / scale
+            d_pg = n_pg / scale
             out_cf[a:b] = d_cf[lo - block * BLOCK : hi - block * BLOCK]
             out_pg[a:b] = d_pg[lo - block * BLOCK : hi - block * BLOCK]
         return out_cf, out_pg
@@ -392,6 +425,7 @@ def simulate(
     """Run the Monte Carlo. `mapper(fn, args)` may run chunks elsewhere (e.g. Dask)."""
     p, draws = draw_params(plan.inputs, seed, iterations)
     size = chunk_size or default_chunk(plan)
+    size = -(-size // BLOCK) * BLOCK  # whole random-number blocks
     spans = list(chunks(iterations, size))
     args = [(plan, p.take(slice(a, b)), seed, a) for a, b in spans]
     if mapper is None:

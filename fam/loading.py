@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from fam.cohort import CohortData, _anniversary, _month_of, baseline_rates, load_cohort
+from fam.cohort import (
+    CohortData,
+    _month_of,
+    baseline_rates,
+    comparison_trend,
+    history_exposure,
+    load_cohort,
+)
 from fam.distributions import Dist, split_uniform
 from fam.errors import InputError
 from fam.scenario import Scenario, canonical_json, parse_scenario, read_yaml
@@ -45,9 +52,12 @@ class Input:
     upper: float | None = None
     label: str = ""
     source: str = ""
+    central_value: float | None = None  # overrides the distribution's mean (a point estimate)
 
     @property
     def central(self) -> float:
+        if self.central_value is not None:
+            return self.central_value
         return self.dist.mean * self.factor
 
     def transform(self, x: np.ndarray) -> np.ndarray:
@@ -89,6 +99,7 @@ class ModelInputs:
     counterfactual_method: str
     n_data_clients: int
     data_notes: dict[str, Any] = field(default_factory=dict)
+    correlations: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
 
     @property
     def horizon_months(self) -> int:
@@ -130,7 +141,17 @@ def _resolve(base: Path, rel: str, key: str, scenario_path: Path) -> Path:
         raise InputError(
             f"{scenario_path}: {key}: file not found: {rel} (relative to the scenario)"
         )
+    if p.is_dir():
+        raise InputError(f"{scenario_path}: {key}: {rel} is a folder; expected a file")
     return p
+
+
+def _factor(deflators: Deflators, from_year: str, to_year: str, where: str) -> float:
+    """deflators.factor, with `where` (file: key path) in front of its error."""
+    try:
+        return deflators.factor(from_year, to_year)
+    except InputError as e:
+        raise InputError(f"{where}: {e}") from None
 
 
 def _intake(sc: Scenario, n_prog: int, path: Path) -> tuple[np.ndarray, int]:
@@ -256,10 +277,14 @@ def load_from_scenario(
     deflators = load_deflators()
     if table is None:
         cost_paths = [_resolve(base, p, "unit_costs", path) for p in sc.unit_costs]
-        table = load_unit_costs(cost_paths)
+        table = load_unit_costs(cost_paths, deflators)
     hashes["unit_costs"] = _table_sha256(table)
     hashes["gdp_deflators"] = sha256_file(DEFAULT_DEFLATORS)
-    table = uprate_costs(table, sc.price_base_year, deflators)
+    _factor(deflators, sc.price_base_year, sc.price_base_year, f"{path}: price_base_year")
+    try:
+        table = uprate_costs(table, sc.price_base_year, deflators)
+    except InputError as e:
+        raise InputError(f"{path}: unit costs: {e}") from None
     units_by_service = dict(zip(table["service"], table["unit"], strict=False))
     known = set(units_by_service)
 
@@ -283,9 +308,38 @@ def load_from_scenario(
     rows["s_index"] = rows["service"].map({s: i for i, s in enumerate(services)})
     rows = rows.sort_values(["s_index", "value_type"]).reset_index(drop=True)
 
-    b = baseline_rates(
-        cohort, services, dict(zip(services, units, strict=True)), sc.cohort.baseline_months, prog
-    )
+    unit_map = dict(zip(services, units, strict=True))
+    dates = pd.concat([cohort.use["start"], cohort.use["end"].dropna()])
+    history_from = sc.cohort.history_from or (dates.min().date() if len(dates) else None)
+    observed_to = sc.cohort.observed_to or (dates.max().date() if len(dates) else None)
+    if sc.cohort.history_from is not None and len(dates) and dates.min().date() < history_from:
+        first = cohort.use.loc[cohort.use["start"].idxmin()]
+        raise InputError(
+            f"{up}: line {first['line']}: dated {first['start'].date()}, before "
+            f"cohort.history_from {history_from}; the data are said to begin then"
+        )
+    b = baseline_rates(cohort, services, unit_map, sc.cohort.baseline_months, prog)
+    notes: dict[str, Any] = {"history_from": str(history_from), "observed_to": str(observed_to)}
+    if history_from is not None:
+        expo = history_exposure(
+            cohort, sc.cohort.baseline_months, np.datetime64(history_from, "D"), prog
+        )
+        short = expo < sc.cohort.baseline_months
+        none = expo <= 0
+        # rate over the observed part of the window for clients with a shorter history
+        b = b * sc.cohort.baseline_months / np.where(none, 1.0, expo)[:, None]
+        notes["clients_with_short_history"] = int((short & ~none).sum())
+        notes["clients_without_history"] = int(none.sum())
+        if none.all():
+            raise InputError(
+                f"{cp}: no programme client has any history before its start_date "
+                f"(data begin {history_from}); baseline rates cannot be estimated"
+            )
+        keep = ~none
+        prog, b = prog[keep], b[keep]
+    else:
+        notes["clients_with_short_history"] = 0
+        notes["clients_without_history"] = 0
     durations = durations_months(cohort, sc.engagement.duration_months)[prog]
     completed = cohort.clients["completed"].to_numpy()[prog]
     intake, size = _intake(sc, len(prog), path)
@@ -295,7 +349,7 @@ def load_from_scenario(
     for key in ("per_client", "per_client_month", "per_completed_case", "fixed_per_year"):
         d: Dist = getattr(pc, key)
         py = d.price_year or pc.price_year or sc.price_base_year
-        factor = deflators.factor(py, sc.price_base_year)
+        factor = _factor(deflators, py, sc.price_base_year, f"{path}: programme_costs.{key}")
         money[key] = Input(
             f"programme_costs.{key}",
             d,
@@ -319,14 +373,56 @@ def load_from_scenario(
                 )
             )
 
-    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")[prog]
-    earliest = cohort.use["start"].min() if not cohort.use.empty else None
-    short = 0
-    if earliest is not None and pd.notna(earliest):
-        window_start = _anniversary(start, np.full(len(start), -sc.cohort.baseline_months))
-        short = int((window_start < np.datetime64(pd.Timestamp(earliest).date(), "D")).sum())
-
     cf = sc.counterfactual
+    trend_dist = cf.trend
+    trend_central: float | None = None
+    method = "assumed trend (before/after data, no comparison group)"
+    comp = np.flatnonzero(cohort.clients["arm"].to_numpy() == "comparison")
+    if cf.method == "comparison":
+        if comp.size < 2:
+            raise InputError(
+                f"{path}: counterfactual.method: 'comparison' needs at least 2 clients with "
+                f"arm 'comparison' in {sc.cohort.clients}; found {comp.size}"
+            )
+        weights = np.zeros(len(services))
+        fiscal = rows[rows["value_type"] == "fiscal"]
+        np.add.at(weights, fiscal["s_index"].to_numpy(), fiscal["cost_uprated"].to_numpy())
+        assert observed_to is not None
+        point, reps, info = comparison_trend(
+            cohort,
+            services,
+            unit_map,
+            weights,
+            sc.cohort.baseline_months,
+            cf.ramp_months,
+            sc.horizon_months,
+            np.datetime64(observed_to, "D"),
+            comp,
+            1000,
+            sc.monte_carlo.seed,
+        )
+        trend_dist = Dist("empirical", (("values", tuple(float(x) for x in reps)),))
+        trend_central = point
+        method = (
+            f"comparison group ({comp.size} clients): observed change in £-weighted use against "
+            f"its own baseline after the {cf.ramp_months}-month ramp, {point:.1%} fell away; "
+            "bootstrapped over comparison clients"
+        )
+        notes["comparison"] = info
+    names = [i.name for i in [*uc_inputs, *money.values()]]
+    names += ["counterfactual.trend", "engagement.completion", "engagement.non_completer_effect"]
+    names += [e.change.name for e in effects if e.change is not None]
+    correlations = []
+    for g, c in enumerate(sc.correlations):
+        members = [
+            n for n in dict.fromkeys(names) if any(fnmatch.fnmatchcase(n, p) for p in c.inputs)
+        ]
+        if len(members) < 2:
+            raise InputError(
+                f"{path}: correlations.{g}.inputs: matches {len(members)} input(s); a correlation "
+                "needs at least 2 (use names such as effects.care_week_*.change)"
+            )
+        correlations.append((tuple(members), c.rho))
     return ModelInputs(
         scenario=sc,
         scenario_path=path,
@@ -341,7 +437,8 @@ def load_from_scenario(
         effects=effects,
         trend=Input(
             "counterfactual.trend",
-            cf.trend,
+            trend_dist,
+            central_value=trend_central,
             lower=-1.0,
             upper=1.0,
             label="Counterfactual trend (share of baseline use that falls away)",
@@ -368,7 +465,8 @@ def load_from_scenario(
         optimism_bias=load_optimism_bias(),
         deflators=deflators,
         inputs_sha256=hashes,
-        counterfactual_method="assumed trend (before/after data, no comparison group)",
+        counterfactual_method=method,
         n_data_clients=int(prog.size),
-        data_notes={"clients_with_short_history": short},
+        data_notes=notes,
+        correlations=correlations,
     )

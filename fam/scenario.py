@@ -7,6 +7,7 @@ the file, the key path and what was expected.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -123,8 +124,14 @@ class Cohort(Strict):
     clients: str
     service_use: str
     baseline_months: int = Field(12, ge=1, le=120)
-    size: float | None = Field(None, gt=0)
+    size: int | None = Field(None, gt=0)
     intake: Intake = Intake(months=1)
+    # first date the data cover (history before it is unknown, not zero); default: the
+    # earliest date in service_use.csv
+    history_from: date | None = None
+    # last date the data cover (follow-up after it is unknown); default: the latest date
+    # in service_use.csv
+    observed_to: date | None = None
 
 
 class ProgrammeCosts(Strict):
@@ -147,6 +154,9 @@ class ProgrammeCosts(Strict):
 class Counterfactual(Strict):
     trend: DistField = parse_dist(0)
     ramp_months: int = Field(12, ge=0, le=600)
+    # "assumed": the trend above; "comparison": the comparison arm in clients.csv gives the
+    # trend (its observed change against its own baseline, bootstrapped)
+    method: Literal["assumed", "comparison"] = "assumed"
     source: str = ""
 
     @field_validator("trend")
@@ -202,6 +212,62 @@ class MonteCarlo(Strict):
     seed: int = Field(1, ge=0)
     bootstrap: bool = True
     poisson: bool = True
+    parameter_uncertainty: bool = True  # draw scenario inputs from their distributions
+    unit_cost_uncertainty: bool = True  # draw unit costs within their low-high ranges
+
+
+class Correlation(Strict):
+    """Equicorrelated Gaussian copula over a group of inputs (names or patterns)."""
+
+    inputs: list[str] = Field(min_length=2)
+    rho: float = Field(ge=0, le=1)
+    source: str = ""
+
+
+class SibOutcome(Strict):
+    """The outcome a social impact bond pays for: days of use saved (see docs/sib.md)."""
+
+    # service codes or patterns (e.g. care_week_*) measured in time units (night, day, week,
+    # month, year); converted to days (a week is 7 days)
+    services: list[str] = Field(min_length=1)
+    # the comparison: days per client per month for a historical comparison group, or
+    # "counterfactual" to use fam's own counterfactual for the same clients
+    comparison: Literal["counterfactual"] | float
+    tracking_months: int = Field(30, ge=1, le=600)  # from each client's start month
+    cohort_months: int = Field(3, ge=1, le=120)  # intake cohorts: clients starting together
+    source: str = ""
+
+    @field_validator("comparison", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        if v == "counterfactual":
+            return v
+        if isinstance(v, bool) or not isinstance(v, float | int) or not v >= 0:
+            raise ValueError(
+                "expected days per client per month for the comparison group (a number >= 0) "
+                f"or 'counterfactual'; got {v!r}"
+            )
+        return float(v)
+
+
+class Sib(Strict):
+    """A social impact bond: investors fund the service, the commissioner pays for outcomes."""
+
+    investor_capital: float = Field(ge=0)  # £ available to fund programme costs
+    cap: float | None = Field(None, ge=0)  # £ limit on total outcome payments (None: no cap)
+    price_per_day: DistField  # £ per outcome day saved; may be uncertain
+    price_year: FinancialYear | None = None  # of capital, cap and price (default: base year)
+    payment_years: int = Field(ge=1, le=75)  # payments fall due only in this many years
+    payment_lag_quarters: int = Field(1, ge=0, le=40)  # paid this many quarters in arrears
+    outcome: SibOutcome
+    source: str = ""
+
+    @field_validator("price_per_day")
+    @classmethod
+    def _price(cls, d: Dist) -> Dist:
+        if d.price_year is not None:
+            _check_fy(d.price_year)
+        return _non_negative(d, "sib.price_per_day")
 
 
 class Outputs(Strict):
@@ -228,6 +294,8 @@ class Scenario(Strict):
     monte_carlo: MonteCarlo = MonteCarlo()
     outputs: Outputs = Outputs()
     sources: dict[str, str] = Field(default_factory=dict)
+    sib: Sib | None = None
+    correlations: list[Correlation] = Field(default_factory=list)
 
     @property
     def horizon_months(self) -> int:
@@ -239,7 +307,10 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def format_validation_error(path: Path | str, err: ValidationError) -> str:
-    first = err.errors()[0]
+    errors = err.errors()
+    # an unknown key is usually a misspelt one, which also makes a required key "missing":
+    # report the unknown key first
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = _loc(first["loc"])
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
@@ -260,7 +331,43 @@ def parse_scenario(data: Any, path: Path | str = "<scenario>") -> Scenario:
         raise InputError(format_validation_error(path, e)) from None
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader (plain data only: no Python objects, no tags) refusing duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable: the base class reports it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} appears twice (first on line {first})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    problem = " ".join(str(getattr(e, "problem", None) or str(e)).split())
+    if isinstance(e, yaml.constructor.ConstructorError):
+        tag = re.search(r"constructor for the tag '([^']*)'", problem)
+        if tag:
+            name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+            return f"YAML tag {name!r} is not allowed; a scenario holds plain data only (no tags)"
+        return problem
+    return f"YAML syntax error: {problem}"
+
+
 def read_yaml(path: Path) -> Any:
+    """Read a YAML file safely (plain data only, duplicate keys refused); one-line errors."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -269,15 +376,21 @@ def read_yaml(path: Path) -> Any:
         raise InputError(f"{path}: is a directory, expected a scenario file") from None
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
     if not text.strip():
         raise InputError(f"{path}: the file is empty; expected scenario keys")
     try:
-        return yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"{path}: {line}YAML syntax error: {problem}") from None
+        raise InputError(f"{path}: {line}{_yaml_problem(e)}") from None
+    except RecursionError:
+        raise InputError(f"{path}: YAML nested too deeply; expected scenario keys") from None
+    if data is None:
+        raise InputError(f"{path}: the file is empty (only comments); expected scenario keys")
+    return data
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
