@@ -22,10 +22,18 @@ from fam.errors import InputError
 
 
 def _fail_internal(exc: BaseException) -> None:
+    """One line on stderr and exit 1; the traceback goes to a log only the user can read."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    log = Path(tempfile.gettempdir()) / f"fam-error-{stamp}-{os.getpid()}.log"
-    log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    click.echo(f"internal error: {type(exc).__name__}: {exc} (traceback in {log})", err=True)
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 200 else text[:197] + "..."
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"fam-error-{stamp}-{os.getpid()}-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600
+            f.write("".join(traceback.format_exception(exc)))
+        where = f"traceback in {Path(name)}"
+    except OSError as e:
+        where = f"could not write the traceback log: {e.strerror or e}"
+    click.echo(f"internal error: {type(exc).__name__}: {text} ({where})", err=True)
     sys.exit(1)
 
 
@@ -114,6 +122,14 @@ def run(
     from fam import api
 
     mi = api.load_scenario(scenario)
+    outside = int(mi.data_notes.get("rows_outside_windows", 0) or 0)
+    if outside:
+        click.echo(
+            f"warning: {mi.scenario.cohort.service_use}: {outside} row(s) (first on line "
+            f"{mi.data_notes.get('first_row_outside_windows')}) fall outside every window the "
+            "model uses (before the baseline window or after the horizon) and are ignored",
+            err=True,
+        )
     n = iterations or mi.scenario.monte_carlo.iterations
     update, bar = _progress(n, quiet)
     try:
@@ -135,11 +151,13 @@ def run(
 
 
 def _register() -> None:
+    from fam.cli_sensitivity import sensitivity
     from fam.cli_synth import synth
     from fam.cli_unit_costs import unit_costs
 
     cli.add_command(unit_costs)
     cli.add_command(synth)
+    cli.add_command(sensitivity)
 
 
 _register()

@@ -152,7 +152,11 @@ def value_of_information(
         for i in uncertain(results)
         if np.ptp(results.draws.params[i.name]) > 0
     }
-    table = voi.partial_evpi_table(npv, draws, groups)
+    if draws:
+        groups = {k: [n for n in v if n in draws] for k, v in (groups or {}).items()}
+        table = voi.partial_evpi_table(npv, draws, {k: v for k, v in groups.items() if v})
+    else:
+        table = pd.DataFrame(columns=["name", "kind", "evppi", "share_of_evpi"])
     table["evppi_per_client"] = table["evppi"]
     table["evppi_population"] = table["evppi"] * size
     table = table.drop(columns=["evppi"])

@@ -1,0 +1,76 @@
+"""`fam sensitivity SCENARIO`: which uncertainty matters to the decision."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from fam.errors import InputError
+
+
+@click.command(name="sensitivity")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--iterations", "-n", type=click.IntRange(1), help="Monte Carlo iterations.")
+@click.option("--seed", type=click.IntRange(0), help="Random seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: reports/<scenario>/sensitivity).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing sensitivity folder.")
+def sensitivity(
+    scenario: Path, iterations: int | None, seed: int | None, out_dir: Path | None, force: bool
+) -> None:
+    """One-way sensitivity (tornado), switching values, the break-even curve and the value of
+    information for SCENARIO; writes CSV tables, including a long-format export of draws and
+    outcomes for BCEA, dampack or voi users, and prints the main findings."""
+    from fam import api, voi
+    from fam import sensitivity as sens
+    from fam.writers import default_out_dir
+
+    res = api.run(scenario, seed=seed, iterations=iterations)
+    dest = out_dir or default_out_dir(res) / "sensitivity"
+    if dest.exists() and any(dest.iterdir()) and not force:
+        raise InputError(f"{dest}: results are already there; use --force to replace them")
+    tables = {
+        "tornado.csv": sens.tornado(res),
+        "switching_values.csv": sens.switching_values(res),
+        "break_even_curve.csv": sens.acceptability(res),
+    }
+    vi = sens.value_of_information(res, sens.default_groups(res))
+    tables["value_of_information.csv"] = vi
+    it = res.iterations_frame()
+    outcomes = it[["iteration", "costs", f"benefits_{res.inputs.scenario.perspective}", "npv"]]
+    outcomes = outcomes.rename(columns={f"benefits_{res.inputs.scenario.perspective}": "benefits"})
+    params = it.drop(
+        columns=[c for c in it.columns if c.startswith("benefits_")] + ["costs", "npv", "bcr"]
+    )
+    tables["psa_long.csv"] = voi.long_format(params, outcomes)
+    tables["psa_parameters.csv"] = voi.psa_parameters(params)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    try:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / name, index=False, float_format="%.10g")
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for name in tables:
+        click.echo(str(dest / name))
+    top = tables["tornado.csv"].head(5)
+    click.echo("Inputs that move NPV most (10th to 90th percentile, rest central):")
+    for r in top.itertuples():
+        click.echo(
+            f"  {r.label}: NPV {r.npv_low:,.0f} to {r.npv_high:,.0f} (swing £{r.swing:,.0f})"
+        )
+    click.echo(
+        f"Expected value of perfect information: £{vi.attrs['evpi_per_client']:,.0f} per client, "
+        f"£{vi.attrs['evpi_population']:,.0f} for the cohort of {res.inputs.size}"
+    )
