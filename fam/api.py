@@ -63,6 +63,16 @@ class Results:
         return simulate_sib(self)
 
     @cached_property
+    def update(self) -> Any:
+        """Effects updated with observed follow-up (fam.update), or None unless
+        `update.apply` is set in the scenario."""
+        if not self.inputs.scenario.update.apply:
+            return None
+        from fam.update import update
+
+        return update(self)
+
+    @cached_property
     def npv(self) -> np.ndarray:
         return self.draws.npv
 

@@ -110,6 +110,12 @@ def _parse_effects(values: tuple[str, ...], profile: str) -> dict[str, float]:
     show_default=True,
     help="Also generate this many comparison-arm clients (no effect).",
 )
+@click.option(
+    "--common-cutoff",
+    is_flag=True,
+    help="Follow everyone up to one data cut-off, --follow-up-months after the intake ends "
+    "(a pilot part-way through delivery), instead of the same months for each client.",
+)
 @click.option("--force", is_flag=True, help="Write into an existing non-empty directory.")
 def synth(
     profile: str,
@@ -122,6 +128,7 @@ def synth(
     follow_up_months: int,
     true_effect: tuple[str, ...],
     comparison: int,
+    common_cutoff: bool,
     force: bool,
 ) -> None:
     """Write a synthetic cohort for PROFILE (young_people or adults): NOT real people."""
@@ -148,6 +155,7 @@ def synth(
             follow_up_months=follow_up_months,
             true_effect=effects or None,
             comparison=comparison,
+            cutoff=common_cutoff,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -172,6 +180,8 @@ def synth(
         command += ["--true-effect", f"{service}={change:g}"]
     if comparison:
         command += ["--comparison", str(comparison)]
+    if common_cutoff:
+        command += ["--common-cutoff"]
     try:
         paths = write_cohort(
             clients,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -430,3 +431,56 @@ def comparison_trend(
         "mean_follow_up_months": float(f_c.mean()) if n else 0.0,
     }
     return float(point), np.clip(reps, -1.0, 1.0), info
+
+
+def rows_outside_windows(
+    cohort: CohortData, baseline_months: int, horizon_months: int
+) -> np.ndarray:
+    """Service-use rows that no part of the model can use (a boolean per row).
+
+    A row is usable if any of its dates falls in its client's span
+    [start_date - baseline_months months, start_date + horizon_months months): the baseline
+    window and the longest follow-up the appraisal can look at. Rows wholly before or after
+    that span are ignored; fam counts them and warns (they are not an error, as extracts
+    often hold older history), see docs/errors_and_privacy.md.
+    """
+    use = cohort.use
+    if use.empty:
+        return np.zeros(0, dtype=bool)
+    starts = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")
+    st = starts[use["client"].to_numpy()]
+    lo = _anniversary(st, np.full(len(st), -baseline_months))
+    hi = _anniversary(st, np.full(len(st), horizon_months))
+    first = use["start"].to_numpy().astype("datetime64[D]")
+    end = use["end"].to_numpy().astype("datetime64[D]")
+    # the last date a row covers: its start for an event, the day before its end for a spell
+    last = np.where(np.isnat(end), first, end - np.timedelta64(1, "D"))
+    return (last < lo) | (first >= hi)
+
+
+def observed_follow_up(
+    cohort: CohortData,
+    services: Sequence[str],
+    units: Mapping[str, str],
+    clients: np.ndarray,
+    observed_to: date | None,
+    horizon_months: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whole months observed after each client's start, up to the data cut-off, and the use
+    in them: (months [client], use [client, service])."""
+    n = len(clients)
+    if observed_to is None or n == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros((n, len(services)))
+    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")[clients]
+    day_after = np.full(n, np.datetime64(observed_to, "D") + np.timedelta64(1, "D"))
+    f_c = np.clip(_month_of(start, day_after), 0, horizon_months).astype(np.int64)
+    last = int(f_c.max())
+    if last <= 0:
+        return f_c, np.zeros((n, len(services)))
+    use = np.zeros((n, len(services)))
+    step = max(1, 2_000_000 // max(1, len(services) * last))
+    for a in range(0, n, step):
+        part = monthly_use(cohort, services, units, 0, last, clients[a : a + step])
+        mask = np.arange(last)[None, None, :] < f_c[a : a + step, None, None]
+        use[a : a + step] = (part * mask).sum(axis=2)
+    return f_c, use

@@ -25,6 +25,8 @@ from fam.cohort import (
     comparison_trend,
     history_exposure,
     load_cohort,
+    observed_follow_up,
+    rows_outside_windows,
 )
 from fam.distributions import Dist, split_uniform
 from fam.errors import InputError
@@ -99,7 +101,12 @@ class ModelInputs:
     counterfactual_method: str
     n_data_clients: int
     data_notes: dict[str, Any] = field(default_factory=dict)
+    follow_up: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [client] months observed
+    observed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [client, s] use
     correlations: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+    # programme-arm data clients, aligned with `baseline`: client_id, cohort, age_at_start.
+    # Personal data: no writer may output client_id (see fam.privacy.client_detail_frame).
+    clients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def horizon_months(self) -> int:
@@ -320,6 +327,10 @@ def load_from_scenario(
         )
     b = baseline_rates(cohort, services, unit_map, sc.cohort.baseline_months, prog)
     notes: dict[str, Any] = {"history_from": str(history_from), "observed_to": str(observed_to)}
+    outside = rows_outside_windows(cohort, sc.cohort.baseline_months, sc.horizon_months)
+    notes["rows_outside_windows"] = int(outside.sum())
+    if outside.any():
+        notes["first_row_outside_windows"] = int(cohort.use["line"].to_numpy()[outside][0])
     if history_from is not None:
         expo = history_exposure(
             cohort, sc.cohort.baseline_months, np.datetime64(history_from, "D"), prog
@@ -342,6 +353,14 @@ def load_from_scenario(
         notes["clients_without_history"] = 0
     durations = durations_months(cohort, sc.engagement.duration_months)[prog]
     completed = cohort.clients["completed"].to_numpy()[prog]
+    if sc.update.apply and sc.cohort.observed_to is None:
+        raise InputError(
+            f"{path}: update.apply needs cohort.observed_to, the last date the data cover "
+            "(fam cannot tell 'no use' from 'not yet recorded' without it)"
+        )
+    follow_up, observed = observed_follow_up(
+        cohort, services, unit_map, prog, sc.cohort.observed_to, sc.horizon_months
+    )
     intake, size = _intake(sc, len(prog), path)
 
     pc = sc.programme_costs
@@ -468,5 +487,10 @@ def load_from_scenario(
         counterfactual_method=method,
         n_data_clients=int(prog.size),
         data_notes=notes,
+        follow_up=follow_up,
+        observed=observed,
         correlations=correlations,
+        clients=cohort.clients.iloc[prog][["client_id", "cohort", "age_at_start"]].reset_index(
+            drop=True
+        ),
     )

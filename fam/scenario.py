@@ -216,6 +216,13 @@ class MonteCarlo(Strict):
     unit_cost_uncertainty: bool = True  # draw unit costs within their low-high ranges
 
 
+class Update(Strict):
+    """Update effects from the programme's own observed follow-up (docs/update.md)."""
+
+    apply: bool = False
+    min_follow_up_months: int = Field(1, ge=1, le=600)
+
+
 class Correlation(Strict):
     """Equicorrelated Gaussian copula over a group of inputs (names or patterns)."""
 
@@ -296,14 +303,21 @@ class Scenario(Strict):
     sources: dict[str, str] = Field(default_factory=dict)
     sib: Sib | None = None
     correlations: list[Correlation] = Field(default_factory=list)
+    update: Update = Field(default_factory=lambda: Update())
 
     @property
     def horizon_months(self) -> int:
         return self.horizon_years * 12
 
 
+def _key(x: Any) -> str:
+    """A key path part as written, or quoted if it is not a plain word (one line always)."""
+    s = str(x)
+    return s if re.fullmatch(r"[\w*?\[\]-]+", s) else repr(s)
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(x) for x in loc if not str(x).startswith("function-"))
+    return ".".join(_key(x) for x in loc if not str(x).startswith("function-"))
 
 
 def format_validation_error(path: Path | str, err: ValidationError) -> str:

@@ -460,6 +460,7 @@ def _arm(
     history_months: int,
     follow_up_months: int,
     effect: Mapping[str, float],
+    cutoff: bool = False,
 ) -> tuple[dict[str, npt.NDArray[np.generic]], list[pd.DataFrame]]:
     """One arm (0 programme, 1 comparison): client attributes and service-use pieces."""
     rng = np.random.default_rng([seed, arm, 0])
@@ -468,7 +469,11 @@ def _arm(
     start_dt = np.sort(first_day + rng.integers(0, intake_days, size=n).astype("timedelta64[D]"))
     start = start_dt.astype(np.int64)
     hist_begin = _add_months(start_dt, -history_months).astype(np.int64)
-    follow_end = _add_months(start_dt, follow_up_months).astype(np.int64)
+    if cutoff:  # one data cut-off for everyone: follow_up_months after the intake ends
+        last = _add_months(np.array([intake_end]), follow_up_months)[0]
+        follow_end = np.full(n, last).astype("datetime64[D]").astype(np.int64)
+    else:
+        follow_end = _add_months(start_dt, follow_up_months).astype(np.int64)
 
     low, high = prof.age_range
     age = np.clip(np.floor(rng.triangular(low, prof.age_mode, high + 1, size=n)), low, high).astype(
@@ -537,6 +542,7 @@ def synthesise(
     follow_up_months: int = 0,
     true_effect: Mapping[str, float] | None = None,
     comparison: int = 0,
+    cutoff: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generate a synthetic cohort ``(clients, service_use)`` in the DESIGN.md formats.
 
@@ -547,7 +553,9 @@ def synthesise(
     programme arm. Dates are ISO strings ("" when absent); ``completed`` is bool;
     ``quantity`` is 1.0 for events and NaN for spells. The same arguments give identical
     frames; history does not depend on ``follow_up_months``, ``true_effect`` or
-    ``comparison``.
+    ``comparison``. With ``cutoff``, follow-up runs for everyone to one data cut-off,
+    ``follow_up_months`` after the intake period ends (the day before is the data's
+    ``observed_to``), as in a pilot part-way through delivery.
     """
     prof = _validate(
         profile,
@@ -577,6 +585,7 @@ def synthesise(
             history_months,
             follow_up_months,
             eff,
+            cutoff,
         )
         ids = np.array([f"SYN-{offset + j + 1:0{width}d}" for j in range(size)], dtype=object)
         start_days = np.asarray(attrs["start"], dtype=np.int64)

@@ -27,7 +27,7 @@ def write_all(
     results: Results, out_dir: str | Path | None = None, *, force: bool = False
 ) -> dict[str, Path]:
     from fam.writers.briefing import write_briefing
-    from fam.writers.tables import write_iterations, write_summary
+    from fam.writers.tables import write_iterations, write_summary, write_update
     from fam.writers.workbook import write_workbook
 
     dest = Path(out_dir) if out_dir is not None else default_out_dir(results)
@@ -43,6 +43,8 @@ def write_all(
     try:
         write_summary(results, tmp / "summary.json")
         write_iterations(results, tmp / "iterations.csv")
+        if results.update is not None:
+            write_update(results, tmp / "update.json")
         write_workbook(results, tmp / f"{stem}.xlsx")
         write_briefing(results, tmp / f"{stem}.pdf")
         old = None
@@ -57,4 +59,7 @@ def write_all(
         raise
     names = ["xlsx", "pdf", "summary", "iterations"]
     files = [f"{stem}.xlsx", f"{stem}.pdf", "summary.json", "iterations.csv"]
+    if results.update is not None:
+        names.append("update")
+        files.append("update.json")
     return {n: dest / f for n, f in zip(names, files, strict=True)}

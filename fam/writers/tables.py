@@ -16,3 +16,9 @@ def write_summary(results: Results, path: Path) -> None:
 
 def write_iterations(results: Results, path: Path) -> None:
     results.iterations_frame().to_csv(path, index=False, float_format="%.10g")
+
+
+def write_update(results: Results, path: Path) -> None:
+    """update.json: prior and updated results side by side (only with update.apply)."""
+    up = results.update
+    path.write_text(json.dumps(up.summary(results.plan), indent=2) + "\n", encoding="utf-8")

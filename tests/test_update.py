@@ -1,0 +1,114 @@
+"""Updating effects with the programme's own follow-up (issue 11)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fam import api
+from fam.engine import draw_params
+from fam.synth import synthesise, write_cohort
+from fam.update import evidence, log_weights, resample
+from tests.util import ROOT
+
+ESSEX = ROOT / "scenarios" / "essex_sib.yaml"
+PILOT = ROOT / "scenarios" / "link_worker_pilot.yaml"
+
+SCENARIO = """
+name: Update check
+price_base_year: 2024-25
+start: 2023-04
+horizon_years: 3
+unit_costs: [{uk}]
+cohort:
+  clients: clients.csv
+  service_use: service_use.csv
+  baseline_months: 12
+  intake: {{months: 6}}
+  observed_to: {cutoff}
+counterfactual: {{trend: 0, ramp_months: 0}}
+effects:
+  ae_attendance: {{change: {{dist: normal, mean: -0.1, sd: 0.3}}}}
+engagement: {{completion: 1, duration_months: 6}}
+optimism_bias: {{apply: false}}
+update: {{apply: true}}
+monte_carlo: {{iterations: 3000, seed: {seed}, bootstrap: false, poisson: false}}
+"""
+
+
+def _posterior_interval(tmp: Path, seed: int, follow_up: int, truth: float = -0.3):
+    clients, use = synthesise(
+        "adults",
+        200,
+        seed,
+        start="2023-04",
+        intake_months=6,
+        history_months=24,
+        follow_up_months=follow_up,
+        true_effect={"ae_attendance": truth},
+        cutoff=True,
+    )
+    d = tmp / f"s{seed}_{follow_up}"
+    write_cohort(clients, use, d, profile="adults", n=200, seed=seed)
+    # cut-off: the day before follow_up months after the 6-month intake ends (2023-10-01)
+    month = 10 + follow_up
+    y, m = 2023 + (month - 1) // 12, (month - 1) % 12 + 1
+    cutoff = str(np.datetime64(f"{y:04d}-{m:02d}-01") - np.timedelta64(1, "D"))
+    (d / "scenario.yaml").write_text(
+        SCENARIO.format(uk=ROOT / "unit_costs" / "uk.csv", cutoff=cutoff, seed=seed)
+    )
+    mi = api.load_scenario(d / "scenario.yaml")
+    p, draws = draw_params(mi, seed, 3000)
+    ev = evidence(mi)
+    lw = log_weights(ev, p, mi)
+    w = np.exp(lw - lw.max())
+    post = draws["effects.ae_attendance.change"][resample(w, seed)]
+    return np.percentile(post, [5, 95])
+
+
+@pytest.mark.slow
+def test_updated_interval_covers_the_truth_in_85_of_100_seeds(tmp_path):
+    hits = 0
+    for seed in range(100):
+        lo, hi = _posterior_interval(tmp_path, seed, 6)
+        hits += lo <= -0.3 <= hi
+    assert hits >= 85, hits
+
+
+def test_interval_narrows_as_follow_up_grows(tmp_path):
+    widths = {f: [] for f in (3, 18)}
+    for seed in range(5):
+        for f in widths:
+            lo, hi = _posterior_interval(tmp_path, seed, f)
+            widths[f].append(hi - lo)
+    assert np.mean(widths[18]) < 0.8 * np.mean(widths[3])
+
+
+def test_no_follow_up_gives_prior_results_exactly():
+    res = api.run(
+        ESSEX,
+        iterations=200,
+        overrides={"update": {"apply": True}, "cohort.observed_to": "2013-03-31"},
+    )
+    up = res.update
+    assert up.evidence == []
+    assert np.array_equal(up.posterior.npv, res.npv)
+    s = up.summary(res.plan)
+    assert s["prior"] == s["updated"]
+
+
+def test_pilot_scenario_reports_prior_and_updated(tmp_path):
+    res = api.run(PILOT, iterations=1500)
+    s = res.update.summary(res.plan)
+    names = [e["input"] for e in s["effects"]]
+    assert "effects.ae_attendance.change" in names
+    ae = s["effects"][names.index("effects.ae_attendance.change")]
+    assert ae["interval_narrowing"] > 0.3
+    assert ae["updated"]["p5"] < -0.3 < ae["updated"]["p95"] + 0.1
+    o = s["observed_to_date"]
+    assert o["clients"] == 150
+    assert o["savings"] == pytest.approx(o["counterfactual_cost"] - o["observed_cost"])
+    paths = api.write_reports(res, tmp_path / "out")
+    assert paths["update"].exists()
