@@ -174,6 +174,42 @@ class Results:
                 )
         return pd.DataFrame(out)
 
+    def cashflows_by_period(self, period: str | None = None) -> pd.DataFrame:
+        """Central case by reporting period (the scenario's `period` unless given): savings by
+        agency and value type, programme costs, discount factor and present values.
+
+        Periods are counted from the appraisal start: month 1.., quarter 1.., year 1..
+        """
+        period = period or self.inputs.scenario.period
+        per = {"month": 1, "quarter": 3, "year": 12}[period]
+        m = self.central.months
+        h = self.inputs.horizon_months
+        idx = np.arange(h) // per
+        rows = self.inputs.cost_rows
+        df_month = self.plan.df[np.arange(h) // 12]
+        out = []
+        for r, row in enumerate(rows.itertuples()):
+            sav = np.bincount(idx, weights=m.savings[0, r], minlength=idx.max() + 1)
+            pv = np.bincount(idx, weights=m.savings[0, r] * df_month, minlength=idx.max() + 1)
+            for k in range(len(sav)):
+                out.append(
+                    {
+                        "period": k + 1,
+                        "agency": row.agency,
+                        "value_type": row.value_type,
+                        "service": row.service,
+                        "saving": sav[k],
+                        "saving_pv": pv[k],
+                    }
+                )
+        frame = pd.DataFrame(out)
+        costs = np.bincount(idx, weights=m.costs[0], minlength=idx.max() + 1)
+        costs_pv = np.bincount(idx, weights=m.costs[0] * df_month, minlength=idx.max() + 1)
+        frame.attrs["programme_costs"] = costs
+        frame.attrs["programme_costs_pv"] = costs_pv
+        frame.attrs["period"] = period
+        return frame
+
     def programme_costs(self) -> pd.DataFrame:
         """Central programme costs by year and component, after optimism bias."""
         parts = self.central.years.cost_parts[0]

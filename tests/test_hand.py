@@ -78,3 +78,15 @@ def test_monthly_flows_add_up_to_years(hand_scenario):
     years = res.central.years
     assert months.savings[0].reshape(2, 2, 12).sum(axis=2) == pytest.approx(years.savings[0])
     assert months.costs[0].reshape(2, 12).sum(axis=1) == pytest.approx(years.costs[0])
+
+
+def test_reporting_periods_add_up(hand_scenario):
+    res = api.run(hand_scenario)
+    years = res.cashflows().groupby("year")["saving_pv"].sum().to_numpy()
+    q = res.cashflows_by_period("quarter")
+    assert q["period"].max() == 8
+    by_q = q.groupby("period")["saving_pv"].sum().to_numpy()
+    assert by_q.reshape(2, 4).sum(axis=1) == pytest.approx(years)
+    # each quarter of year 0 saves a quarter of £2,540
+    assert by_q[0] == pytest.approx(2540 / 4)
+    assert q.attrs["programme_costs"][0] == pytest.approx(3000)
