@@ -42,7 +42,7 @@ class FamGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo("error: " + " ".join(str(e).split()), err=True)  # always one line
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
@@ -151,6 +151,7 @@ def run(
 
 
 def _register() -> None:
+    from fam.cli_scenario import scenario
     from fam.cli_sensitivity import sensitivity
     from fam.cli_synth import synth
     from fam.cli_unit_costs import unit_costs
@@ -158,6 +159,7 @@ def _register() -> None:
     cli.add_command(unit_costs)
     cli.add_command(synth)
     cli.add_command(sensitivity)
+    cli.add_command(scenario)
 
 
 _register()

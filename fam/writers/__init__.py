@@ -37,6 +37,12 @@ def write_all(
         raise InputError(
             f"{dest}: a report is already there; use --force to replace it or --out for another folder"
         )
+    src = results.inputs.scenario_path.resolve()
+    if src.is_relative_to(dest.resolve()):
+        raise InputError(
+            f"{dest}: the scenario being run ({src.name}) is inside this output folder and "
+            "would be replaced; copy it elsewhere or use --out for another folder"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     stem = results.stem
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))

@@ -1,0 +1,149 @@
+"""The workbook's formulas, recalculated by LibreOffice, reproduce fam's central case.
+
+Each test converts a workbook with LibreOffice (a few seconds each), so there are few.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from fam import api
+from fam.writers.workbook import write_workbook
+from tests import libreoffice
+from tests.util import FIXTURES, ROOT
+
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(not libreoffice.available(), reason=libreoffice.SKIP_REASON),
+]
+
+HAND = FIXTURES / "hand" / "scenario.yaml"
+ESSEX = ROOT / "scenarios" / "essex_sib.yaml"
+PENNY = 0.005
+PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
+
+
+def named(wb: openpyxl.Workbook, name: str) -> object:
+    ((sheet, ref),) = list(wb.defined_names[name].destinations)
+    return wb[sheet][ref.replace("$", "")].value
+
+
+def table(ws: openpyxl.worksheet.worksheet.Worksheet, first: str) -> list[tuple[object, ...]]:
+    """Rows under the header row whose first cell is `first`, up to the first blank row."""
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r and r[0] == first)
+    out = []
+    for r in rows[start + 1 :]:
+        if r[0] is None:
+            break
+        out.append(r)
+    return out
+
+
+def assert_matches_python(res: api.Results, recalculated: Path) -> float:
+    """Every Outputs figure equals Python's central case to the penny; return the max gap."""
+    wb = openpyxl.load_workbook(recalculated, data_only=True)
+    assert libreoffice.error_cells(recalculated) == []
+    gaps = [0.0]
+
+    def same(got: object, want: float | None, tol: float = PENNY) -> None:
+        if want is None or not np.isfinite(want):
+            assert isinstance(got, str), got
+            return
+        assert isinstance(got, int | float), got
+        gaps.append(abs(float(got) - want))
+        assert got == pytest.approx(want, abs=tol)
+
+    head = res.central_headline()
+    for k in ("costs", "benefits", "npv"):
+        same(named(wb, f"out_{k}"), head[k])
+    for k in ("bcr", "roi"):
+        same(named(wb, f"out_{k}"), head[k], 1e-9)
+    same(named(wb, "out_payback_years"), head["payback_years"], 0)
+    c = res.central
+    for i, p in enumerate(PERSPECTIVES):
+        same(named(wb, f"out_benefits_{p}"), float(c.benefits[i]))
+        same(named(wb, f"out_npv_{p}"), float(c.benefits[i] - c.costs))
+    by_agency = res.by_agency()
+    rows = table(wb["Outputs"], "agency")
+    rows = rows[: [r[0] for r in rows].index("total") + 1]
+    assert [r[0] for r in rows[:-1]] == list(by_agency.index) and rows[-1][0] == "total"
+    for r in rows[:-1]:
+        same(r[1], float(by_agency.loc[r[0], "central_benefits"]))
+        same(r[2], float(by_agency.loc[r[0], "cashable"]))
+    by_year = res.by_year()
+    rows = table(wb["Outputs"], "year")
+    assert len(rows) == len(by_year)
+    for y, r in enumerate(rows):
+        assert r[0] == y
+        for j, col in enumerate([*PERSPECTIVES, "costs", "net", "cumulative_net"]):
+            same(r[1 + j], float(by_year[col].iloc[y]))
+    checks = table(wb["Checks"], "check")
+    assert len(checks) > 15
+    assert all(r[1] == 1 for r in checks), [r for r in checks if r[1] != 1]
+    assert named(wb, "master_check") == 1
+    assert wb["Cover"]["A1"].value.startswith("fam: ")
+    return max(gaps)
+
+
+@pytest.mark.parametrize("scenario", [HAND, ESSEX], ids=["hand", "essex"])
+def test_libreoffice_recomputes_the_central_case(scenario: Path, tmp_path: Path) -> None:
+    res = api.run(scenario, iterations=50)
+    path = tmp_path / "wb.xlsx"
+    write_workbook(res, path)
+    out = libreoffice.recalc(path, tmp_path / "lo")
+    gap = assert_matches_python(res, out)
+    assert gap < 1e-6
+
+
+def _set(ws: openpyxl.worksheet.worksheet.Worksheet, key: str, col: int, value: object) -> None:
+    for row in ws.iter_rows(min_row=5):
+        if row[0].value == key:
+            row[col].value = value
+            return
+    raise KeyError(key)
+
+
+def test_edited_inputs_recalculate_to_fams_answer(tmp_path: Path) -> None:
+    """Change a unit cost and the discount rate in the workbook; LibreOffice gives fam's NPV."""
+    res = api.run(ESSEX, iterations=20)
+    path = tmp_path / "wb.xlsx"
+    write_workbook(res, path)
+    wb = openpyxl.load_workbook(path)
+    _set(wb["UnitCosts"], "care_week_residential", 6, 3500)
+    _set(wb["Inputs"], "discounting.rate", 3, 0.05)
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    out = libreoffice.recalc(edited, tmp_path / "lo")
+    assert libreoffice.error_cells(out) == []
+    got = openpyxl.load_workbook(out, data_only=True)
+
+    # fam on a modified copy of the YAML scenario and its unit-cost table
+    folder = tmp_path / "copy"
+    shutil.copytree(ROOT / "scenarios", folder / "scenarios")
+    shutil.copytree(ROOT / "unit_costs", folder / "unit_costs")
+    csv = folder / "unit_costs" / "uk.csv"
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    row = frame["service"] == "care_week_residential"
+    assert frame.loc[row, "cost"].tolist() == ["2995"]
+    frame.loc[row, "cost"] = "3500"
+    frame.to_csv(csv, index=False)
+    want = api.run(
+        folder / "scenarios" / "essex_sib.yaml",
+        iterations=20,
+        overrides={"discounting.rate": 0.05},
+    )
+    head = want.central_headline()
+    assert head["npv"] != pytest.approx(res.central_headline()["npv"], abs=1000)
+    for k in ("costs", "benefits", "npv"):
+        assert named(got, f"out_{k}") == pytest.approx(head[k], abs=PENNY)
+    assert named(got, "master_check") == 1
+    # and fam run on the edited workbook agrees with both
+    again = api.run(edited, iterations=20).central_headline()
+    assert again["npv"] == pytest.approx(head["npv"], abs=PENNY)
