@@ -1,87 +1,814 @@
-"""The PDF briefing (skeleton: a headline page and a chart)."""
+"""The PDF briefing: what the money does, how sure we are and who gains, in five minutes.
+
+Pages (A4 portrait):
+1. the headline in plain words, the key figures (central and 90% interval), the strength of
+   the evidence and the counterfactual used;
+2. figures: cumulative discounted net position by year (fan chart) and the distribution of
+   £ back per £1;
+3. figures: who pays and who saves by agency, and the inputs that move NPV most (tornado,
+   when fam.sensitivity is available); the social impact bond when the results carry one;
+4. onwards: assumptions and sources (uncertain inputs, unit costs), method notes with the
+   definitions of DESIGN.md, and provenance.
+
+`write_briefing` returns the number of pages written. The output depends only on the results,
+apart from the date printed in the provenance (pass `run_date` to fix it).
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from fam.finance import payback_years  # noqa: E402
+from fam.writers import briefing_charts as charts  # noqa: E402
+from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
+from fam.writers.briefing_style import (  # noqa: E402
+    BLUE,
+    LIGHT,
+    MARGIN_L,
+    MUTED,
+    PAGE_H,
+    PAGE_W,
+    TEXT_W,
+    Column,
+    Doc,
+    fit,
+    house_style,
+    money,
+    money_exact,
+    number,
+    pct,
+    per_pound,
+    shorten,
+)
 
 if TYPE_CHECKING:
     from fam.api import Results
+    from fam.loading import Input, ModelInputs
 
-A4 = (8.27, 11.69)
+__all__ = ["write_briefing", "write_comparison_briefing", "headline_text"]
+
+PAYER = "Programme costs (commissioner)"
+
+PROGRAMMES = {
+    "mst": "Multisystemic Therapy (MST)",
+    "wraparound": "Wraparound",
+    "link_worker": "Link worker",
+    "custom": "Custom programme",
+}
+
+# Strength of evidence by programme, from the project's evidence review (EVIDENCE.md).
+EVIDENCE = {
+    "mst": (
+        "Strong",
+        "The strongest evidence of the programmes reviewed: US trials show fewer offences "
+        "and fewer out-of-home placements. UK results are mixed (the START trial found no "
+        "effect on placements at 18 months), so UK effects may be smaller.",
+    ),
+    "wraparound": (
+        "Promising",
+        "Promising US evidence but none from the UK; strongest on keeping young people out "
+        "of custody, care and hospital. Effects found in the US may not transfer.",
+    ),
+    "link_worker": (
+        "Early",
+        "Before-and-after studies only, with no comparison group; promising on housing, A&E "
+        "attendances and arrests. Clients are referred at crisis, so some improvement would "
+        "have happened anyway, and costs can rise at first as clients start using planned "
+        "services.",
+    ),
+    "custom": ("Not stated", "The scenario does not say which evidence the effects rest on."),
+}
+
+PERSPECTIVES = {
+    "fiscal": "fiscal (savings to public budgets)",
+    "fiscal_cashable": "fiscal cashable (only savings that can be taken out as cash)",
+    "public_value": "public value (fiscal, economic and social value)",
+}
+
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
-def gbp(x: float | None) -> str:
-    if x is None or x != x:
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    return f"{sign}£{abs(x):,.0f}"
+# ---------------------------------------------------------------------------- words
+
+
+def _month_label(start: str, offset: int) -> str:
+    """The calendar month `offset` months after `start` ('2013-04'), e.g. 'March 2016'."""
+    y, m = (int(v) for v in start.split("-"))
+    k = y * 12 + (m - 1) + offset
+    return f"{MONTHS[k % 12]} {k // 12}"
+
+
+def _years(n: int) -> str:
+    return "1 year" if n == 1 else f"{n} years"
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and math.isfinite(float(x))
+
+
+def payback_phrase(pay: float | None, start: str, horizon: int) -> str:
+    if not _finite(pay):
+        return f"does not pay back within the {_years(horizon)} appraised"
+    assert pay is not None
+    y = int(pay)
+    return f"pays back in year {y} (by {_month_label(start, 12 * y - 1)})"
 
 
 def headline_text(results: Results) -> list[str]:
+    """The two headline lines of page 1 (plain words)."""
     s = results.summary()
     c, mc = s["central"], s["monte_carlo"]
-    years = results.inputs.scenario.horizon_years
-    pay = c["payback_years"]
-    pays = (
-        f"pays back in year {pay:.0f}"
-        if pay is not None
-        else "does not pay back within the horizon"
-    )
-    bcr = c["bcr"]
-    lines = [
-        f"£{bcr:.2f} back for every £1 invested over {years} years;" if bcr is not None else "",
-        f"a {mc['prob_npv_positive']:.0%} chance of breaking even; {pays}.",
-    ]
-    return lines
-
-
-def write_briefing(results: Results, path: Path) -> None:
-    s = results.summary()
-    with PdfPages(
-        path, metadata={"Title": results.name, "Creator": f"fam {s['fam_version']}"}
-    ) as pdf:
-        fig = plt.figure(figsize=A4)
-        fig.text(0.08, 0.93, results.name, fontsize=16, weight="bold")
-        for i, line in enumerate(headline_text(results)):
-            fig.text(0.08, 0.87 - 0.03 * i, line, fontsize=12)
-        c, mc = s["central"], s["monte_carlo"]
-        rows = [
-            ("Costs (PV)", gbp(c["costs"])),
-            ("Benefits (PV)", gbp(c["benefits"])),
-            ("Net present value", gbp(c["npv"])),
-            ("NPV 90% interval", f"{gbp(mc['npv']['p5'])} to {gbp(mc['npv']['p95'])}"),
-        ]
-        for i, (k, v) in enumerate(rows):
-            fig.text(0.08, 0.75 - 0.03 * i, k, fontsize=11)
-            fig.text(0.5, 0.75 - 0.03 * i, v, fontsize=11)
-        pdf.savefig(fig)
-        plt.close(fig)
-
-        fig, ax = plt.subplots(figsize=A4[::-1])
-        cum = np.cumsum(results.draws.net_by_year, axis=1)
-        years = np.arange(1, cum.shape[1] + 1)
-        for lo, hi, alpha in ((5, 95, 0.25), (25, 75, 0.5)):
-            ax.fill_between(
-                years,
-                np.percentile(cum, lo, axis=0),
-                np.percentile(cum, hi, axis=0),
-                color="0.3",
-                alpha=alpha,
-                label=f"{hi - lo}% band",
+    sc = results.inputs.scenario
+    years = _years(sc.horizon_years)
+    ratio, benefits = c["bcr"], c["benefits"]
+    if not _finite(ratio):
+        if _finite(benefits) and benefits != 0:
+            first = (
+                f"No programme costs were entered: net savings of {money(benefits)} over "
+                f"{years}, so '£ back per £1' does not apply"
             )
-        ax.plot(years, np.median(cum, axis=0), color="black", label="median")
-        ax.axhline(0, color="0.5", lw=0.8)
-        ax.set_xlabel("Appraisal year")
-        ax.set_ylabel("Cumulative discounted net position (£)")
-        ax.set_title("Figure 1. Cumulative discounted net position by year")
-        ax.legend()
-        pdf.savefig(fig)
-        plt.close(fig)
+        else:
+            first = f"No programme costs and no savings over {years}"
+    elif ratio < 0:
+        first = (
+            f"Service costs rise rather than fall: {per_pound(ratio)} back for every £1 "
+            f"invested over {years}"
+        )
+    else:
+        first = f"{per_pound(ratio)} back for every £1 invested over {years}"
+    prob = mc["prob_npv_positive"]
+    second = (
+        f"A {pct(prob)} chance of breaking even; it "
+        f"{payback_phrase(c['payback_years'], sc.start, sc.horizon_years)}."
+    )
+    return [first, second[0].upper() + second[1:]]
+
+
+def _value(name: str, x: float | None, signed_effects: bool = True) -> str:
+    """An input value in its own terms: shares as %, effects as signed %, money as £."""
+    if not _finite(x):
+        return "n/a"
+    assert x is not None
+    if name.startswith("effects."):
+        return pct(x, signed=signed_effects)
+    if name.startswith(("counterfactual.trend", "engagement.")):
+        return pct(x)
+    if name.startswith(("programme_costs.", "unit_cost.")):
+        return money_exact(x)
+    return number(x)
+
+
+def _short_description(text: str, limit: int = 40) -> str:
+    s = re.sub(r"\s*\([^)]*\)", "", str(text)).split(":")[0].strip()
+    if len(s) > limit:
+        s = s.split(",")[0].strip()
+    return shorten(s, limit)
+
+
+def _service_names(mi: ModelInputs) -> dict[str, str]:
+    rows = mi.cost_rows.drop_duplicates("service")
+    return {
+        str(r.service): _short_description(str(r.description))
+        for r in rows.itertuples()
+        if str(r.description).strip()
+    }
+
+
+def plain_label(mi: ModelInputs, name: str, label: str = "") -> str:
+    """A reader's label for a named input (service codes become descriptions)."""
+    names = _service_names(mi)
+    if name.startswith("effects."):
+        services = [e.service for e in mi.effects if e.change is not None and e.change.name == name]
+        desc = [names.get(s, s) for s in services]
+        if not desc:
+            desc = [name.split(".")[1]]
+        shown = "; ".join(desc[:2]) + (f" and {len(desc) - 2} more" if len(desc) > 2 else "")
+        return f"Change in use: {shown}"
+    if name.startswith("unit_cost."):
+        service = name.split(".")[1]
+        return f"Unit cost: {names.get(service, service)}"
+    if name == "counterfactual.trend":
+        return "Share of use at referral that would fall away anyway"
+    if name.startswith("programme_costs."):
+        return "Programme cost " + name.split(".")[1].replace("_", " ")
+    return label or name
+
+
+# ---------------------------------------------------------------------------- page 1
+
+
+def _headline_box(doc: Doc, lines: list[str]) -> None:
+    p = doc.need(1.4)
+    sizes = [15.5, 12]
+    wrapped = [
+        fit(line, TEXT_W - 0.45, size, bold=i == 0)
+        for i, (line, size) in enumerate(zip(lines, sizes, strict=True))
+    ]
+    h = sum(len(w) * s * 1.3 / 72 for w, s in zip(wrapped, sizes, strict=True)) + 0.36
+    top = p.y
+    p.fig.patches.append(
+        Rectangle(
+            (MARGIN_L / PAGE_W, 1 - (top + h) / PAGE_H),
+            TEXT_W / PAGE_W,
+            h / PAGE_H,
+            transform=p.fig.transFigure,
+            facecolor=LIGHT,
+            edgecolor="none",
+        )
+    )
+    p.fig.patches.append(
+        Rectangle(
+            (MARGIN_L / PAGE_W, 1 - (top + h) / PAGE_H),
+            0.07 / PAGE_W,
+            h / PAGE_H,
+            transform=p.fig.transFigure,
+            facecolor=BLUE,
+            edgecolor="none",
+        )
+    )
+    p.y = top + 0.15
+    for i, (w, size) in enumerate(zip(wrapped, sizes, strict=True)):
+        doc.text("\n".join(w), size=size, bold=i == 0, indent=0.25, after=0.06)
+    p.y = top + h + 0.12
+
+
+def _key_rows(results: Results) -> list[list[str]]:
+    s = results.summary()
+    c, mc = s["central"], s["monte_carlo"]
+    sf = results.summary_frame()
+    n = results.iterations
+    sc = results.inputs.scenario
+
+    def interval(lo: Any, hi: Any, f: Any) -> str:
+        if not (_finite(lo) and _finite(hi)):
+            return "n/a"
+        return f"{f(lo)} to {f(hi)}"
+
+    pay = payback_years(results.draws.net_by_year)
+    share_pay = float(np.mean(np.isfinite(pay))) if pay.size else float("nan")
+    return [
+        [
+            "Programme costs",
+            money(c["costs"]),
+            interval(sf.loc["costs", "p5"], sf.loc["costs", "p95"], money),
+        ],
+        [
+            "Savings to public services (benefits)",
+            money(c["benefits"]),
+            interval(sf.loc["benefits", "p5"], sf.loc["benefits", "p95"], money),
+        ],
+        [
+            "Net present value (savings minus costs)",
+            money(c["npv"]),
+            interval(mc["npv"]["p5"], mc["npv"]["p95"], money),
+        ],
+        [
+            "£ back for every £1 invested",
+            per_pound(c["bcr"]),
+            interval(mc["bcr"]["p5"], mc["bcr"]["p95"], per_pound),
+        ],
+        [
+            "Chance of breaking even (NPV above £0)",
+            pct(mc["prob_npv_positive"]),
+            f"share of {n:,} simulations",
+        ],
+        [
+            "Payback (net position back to £0)",
+            (
+                f"year {int(c['payback_years'])}"
+                if _finite(c["payback_years"])
+                else f"not within {_years(sc.horizon_years)}"
+            ),
+            f"within {_years(sc.horizon_years)} in {pct(share_pay)} of simulations",
+        ],
+    ]
+
+
+def _in_brief(results: Results) -> str:
+    s = results.summary()
+    c, mc = s["central"], s["monte_carlo"]
+    sc = results.inputs.scenario
+    parts = []
+    if sc.description.strip():
+        parts.append(" ".join(sc.description.split()))
+    npv = c["npv"]
+    net = "net gain" if _finite(npv) and npv >= 0 else "net cost"
+    parts.append(
+        f"In the central case the programme costs {money(c['costs'])} and saves public "
+        f"services {money(c['benefits'])}, a {net} of {money(abs(npv) if _finite(npv) else None)}."
+    )
+    lo, hi = mc["npv"]["p5"], mc["npv"]["p95"]
+    if _finite(lo) and _finite(hi) and abs(hi - lo) <= 1e-9 * max(1.0, abs(hi)):
+        parts.append(
+            "No input is uncertain in this scenario, so every simulation gives the same result."
+        )
+    elif results.iterations > 1:
+        parts.append(
+            f"Across {results.iterations:,} simulations the net present value lies between "
+            f"{money(mc['npv']['p5'])} and {money(mc['npv']['p95'])} nine times out of ten."
+        )
+    ag = results.by_agency()
+    total = float(ag["central_benefits"].sum())
+    if len(ag) and total > 0:
+        top = ag["central_benefits"].idxmax()
+        top_v = float(ag["central_benefits"].max())
+        parts.append(
+            f"{top} would see the largest saving ({money(top_v)}, {pct(top_v / total)} of the "
+            f"total); {money(float(ag['cashable'].sum()))} of all savings could be released as "
+            "cash."
+        )
+    bond = sib_summary(results)
+    if bond is not None:
+        net = bond["central"].get("commissioner_net_saving_pv")
+        parts.append(
+            "Under the social impact bond, after outcome payments to investors the "
+            f"commissioner's net saving is {money(net)} in the central case."
+        )
+    return " ".join(parts)
+
+
+def _counterfactual_text(mi: ModelInputs) -> str:
+    text = f"Method: {mi.counterfactual_method}."
+    method = mi.counterfactual_method.lower()
+    trend = mi.trend
+    if "trend" in method and "comparison group's" not in method:
+        text += (
+            f" Without the programme, {pct(trend.central)} of the clients' use of services at "
+            f"referral is assumed to fall away anyway"
+        )
+        if not trend.dist.is_fixed:
+            lo = trend.transform(trend.dist.ppf(np.array([0.05])))[0]
+            hi = trend.transform(trend.dist.ppf(np.array([0.95])))[0]
+            text += f" (90% range {pct(lo)} to {pct(hi)})"
+        ramp = mi.scenario.counterfactual.ramp_months
+        text += f", over the first {ramp} months." if ramp else "."
+    text += (
+        " Savings are counted against this, not against the clients' use of services when "
+        "they were referred."
+    )
+    return text
+
+
+def _page_one(doc: Doc, results: Results, run_date: str) -> None:
+    mi = results.inputs
+    sc = mi.scenario
+    doc.new_page()
+    doc.text(sc.name, size=19, bold=True, after=0.04)
+    doc.text(
+        "Briefing for commissioners  ·  "
+        + "  ·  ".join(
+            part.replace(" ", "\u00a0")
+            for part in (
+                PROGRAMMES[sc.programme],
+                f"{_years(sc.horizon_years)} from {_month_label(sc.start, 0)}",
+                f"£ in {sc.price_base_year} prices",
+                f"run {run_date}",
+            )
+        ),
+        size=9.5,
+        color=MUTED,
+        after=0.22,
+    )
+    _headline_box(doc, headline_text(results))
+    doc.heading("In brief")
+    doc.text(_in_brief(results), size=10, after=0.12)
+    doc.table(
+        f"Key figures (present values, {sc.price_base_year} prices, "
+        f"{PERSPECTIVES[sc.perspective].split(' (')[0]} perspective)",
+        [
+            Column("Measure", 0.47),
+            Column("Central estimate", 0.19, "right"),
+            Column("90% interval (5th to 95th percentile)", 0.34, "right"),
+        ],
+        _key_rows(results),
+        size=9.5,
+        bold_first=True,
+        note=(
+            "Central estimate: every input at its central value. 90% interval: nine in ten "
+            f"of the {results.iterations:,} Monte Carlo simulations fall in this range."
+        ),
+    )
+    strength, why = EVIDENCE[sc.programme]
+    doc.heading(f"Strength of the evidence: {strength}", size=11.5)
+    doc.text(why, size=9.5, after=0.1)
+    doc.heading("What would have happened anyway (the counterfactual)", size=11.5)
+    doc.text(_counterfactual_text(mi), size=9.5, after=0.1)
+    notes = [
+        f"Projections resample the service-use histories of the {mi.n_data_clients:,} "
+        f"clients in the data to a cohort of {mi.size:,}."
+    ]
+    short = int(mi.data_notes.get("clients_with_short_history", 0) or 0)
+    if short:
+        notes.append(
+            f"For {short:,} of them the data start less than {sc.cohort.baseline_months} "
+            "months before referral, so their use of services before the programme may be "
+            "understated."
+        )
+    doc.text(" ".join(notes), size=9.5)
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def _money_label(sc: Any) -> str:
+    return f"£, present value ({sc.price_base_year} prices)"
+
+
+def _fan(doc: Doc, results: Results) -> None:
+    sc = results.inputs.scenario
+    nby = results.draws.net_by_year
+    cum = np.concatenate([np.zeros((nby.shape[0], 1)), np.cumsum(nby, axis=1)], axis=1)
+    by_year = results.by_year()
+    central_cum = np.r_[0.0, by_year["cumulative_net"].to_numpy(dtype=float)]
+    pay = results.central.payback_years
+    ax = doc.figure(
+        "Cumulative net position by year",
+        "Savings minus programme costs to date, discounted. Below the dotted line the "
+        "programme has cost more than it has saved so far; where the line crosses it, the "
+        "programme has paid back. Bands show the spread across simulations.",
+        height=4.1,
+        bottom=0.85,
+    )
+    charts.fan_chart(
+        ax,
+        cum,
+        central_cum,
+        f"Years from the start of the appraisal ({_month_label(sc.start, 0)})",
+        f"Cumulative net position\n{_money_label(sc)}",
+        pay if _finite(pay) else None,
+    )
+
+
+def _bcr(doc: Doc, results: Results) -> None:
+    x = np.asarray(results.bcr, dtype=float)
+    s = results.summary()
+    if not np.isfinite(x).any():
+        doc.text(
+            "The distribution of £ back per £1 is not shown: programme costs are zero in "
+            "every simulation.",
+            size=9.5,
+            color=MUTED,
+        )
+        return
+    caption = (
+        "How often each return comes up across the simulations. Bars to the right of the "
+        "dashed line pay for themselves."
+    )
+    if np.ptp(x[np.isfinite(x)]) < 1e-9:
+        caption += " Every simulation gives the same value: no input in this scenario is uncertain."
+    ax = doc.figure("How sure are we? £ back for every £1", caption, height=3.7, left=0.8)
+    charts.bcr_histogram(ax, x, s["central"]["bcr"], s["monte_carlo"]["prob_npv_positive"])
+
+
+def _agencies(doc: Doc, results: Results) -> None:
+    sc = results.inputs.scenario
+    ag = results.by_agency()
+    n = len(ag) + 1
+    ax = doc.figure(
+        "Who pays and who saves",
+        "Central case. Savings: the fall in each agency's costs; the dark hatched part could "
+        "be released as cash. The scenario does not say who pays for the programme, so its "
+        "costs are shown as the commissioner's.",
+        height=max(2.6, 0.34 * n + 1.25),
+        left=1.75,
+        right=0.1,
+        bottom=0.85,
+    )
+    charts.agency_chart(
+        ax,
+        [str(a) for a in ag.index],
+        ag["central_benefits"].to_numpy(dtype=float).tolist(),
+        ag["cashable"].to_numpy(dtype=float).tolist(),
+        float(results.central.costs),
+        PAYER,
+        f"Costs (left) and savings (right), {_money_label(sc)}",
+    )
+
+
+def _sensitivity(results: Results) -> pd.DataFrame | None:
+    try:
+        from fam.sensitivity import tornado
+    except ImportError:
+        return None
+    frame = tornado(results)
+    if frame is None or len(frame) == 0:
+        return None
+    return frame
+
+
+def _tornado(doc: Doc, results: Results, frame: pd.DataFrame, top: int = 8) -> None:
+    sc = results.inputs.scenario
+    mi = results.inputs
+    central = float(frame.attrs.get("npv_central", results.central.npv))
+    moving = frame[frame["swing"].astype(float) > 0]
+    if len(moving) == 0:
+        return
+    shown = moving.head(top)
+    more = len(moving) - len(shown)
+    caption = (
+        "The net present value with one input at its 10th or 90th percentile (value at the "
+        "bar end) and every other input at its central value."
+    )
+    if more > 0:
+        caption += f" The {top} inputs that matter most; {more} more move it less."
+    ax = doc.figure(
+        "What matters most: the inputs that move the net present value",
+        caption,
+        height=0.42 * len(shown) + 1.45,
+        left=2.25,
+        right=0.1,
+        bottom=0.85,
+    )
+    charts.tornado_chart(
+        ax,
+        shown,
+        central,
+        lambda name, label: plain_label(mi, name, label),
+        lambda name, v: _value(name, v),
+        f"Net present value, {_money_label(sc)}",
+    )
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def _shown_inputs(mi: ModelInputs) -> list[Input]:
+    out = []
+    for inp in mi.uncertain_inputs():
+        if inp.name.startswith("unit_cost."):
+            continue  # shown with the unit costs
+        if inp.name.startswith("programme_costs.") and inp.dist.is_fixed and inp.central == 0:
+            continue
+        out.append(inp)
+    return out
+
+
+def _range(inp: Input) -> str:
+    if inp.dist.is_fixed:
+        return "fixed"
+    lo, hi = inp.transform(inp.dist.ppf(np.array([0.05, 0.95])))
+    return f"{_value(inp.name, lo)} to {_value(inp.name, hi)}"
+
+
+def _distribution(inp: Input, pby: str) -> str:
+    d = inp.dist.describe()
+    if abs(inp.factor - 1.0) > 1e-12:
+        py = inp.dist.price_year or "stated"
+        d += f" in {py} prices, ×{inp.factor:.3f} to {pby}"
+    return d
+
+
+def _inputs_table(doc: Doc, results: Results) -> None:
+    mi = results.inputs
+    pby = mi.scenario.price_base_year
+    rows = [
+        [
+            plain_label(mi, inp.name, inp.label),
+            _value(inp.name, inp.central),
+            _range(inp),
+            _distribution(inp, pby),
+            shorten(inp.source, 240) if inp.source.strip() else "not stated",
+        ]
+        for inp in _shown_inputs(mi)
+    ]
+    doc.table(
+        "Assumptions: programme effects, costs and engagement",
+        [
+            Column("Input", 0.24),
+            Column("Central", 0.1, "right"),
+            Column("90% range", 0.15),
+            Column("Distribution", 0.19),
+            Column("Source", 0.32),
+        ],
+        rows,
+        size=8,
+        note=(
+            "Central value = the mean of the distribution, in "
+            f"{pby} prices for money. Changes in use are relative to the counterfactual "
+            "(-25% = a quarter less use than would have happened anyway)."
+        ),
+    )
+
+
+def _unit_cost_table(doc: Doc, results: Results) -> None:
+    mi = results.inputs
+    pby = mi.scenario.price_base_year
+    rows = []
+    for r in mi.cost_rows.itertuples():
+        lo, hi = r.low_uprated, r.high_uprated
+        rng = (
+            f"{money_exact(lo)} to {money_exact(hi)}"
+            if pd.notna(lo) and pd.notna(hi) and hi > lo
+            else "fixed"
+        )
+        vt = "" if r.value_type == "fiscal" else f" ({r.value_type} value)"
+        cash = float(r.cashable) if pd.notna(r.cashable) else 0.0
+        who = f"{shorten(str(r.description), 90)}{vt}\n{r.agency}; {pct(cash)} cashable"
+        src = (
+            f"{money_exact(float(r.cost))} in {r.price_year} prices. {shorten(str(r.source), 170)}"
+        )
+        rows.append([who, str(r.unit), money_exact(float(r.cost_uprated)), rng, src])
+    doc.table(
+        f"Unit costs used (£ per unit, {pby} prices)",
+        [
+            Column("Service and who saves", 0.3),
+            Column("Unit", 0.08),
+            Column(f"£ per unit ({pby})", 0.11, "right"),
+            Column("Range in simulations", 0.14),
+            Column("Published figure and source", 0.37),
+        ],
+        rows,
+        size=8,
+        note=(
+            f"Uprated to {pby} prices with the {mi.deflators.release}. Sources are shortened; "
+            "the workbook gives each in full."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------- method notes
+
+
+def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
+    mi = results.inputs
+    sc = mi.scenario
+    rate = sc.discounting.rate
+    schedule = (
+        "stepping down after year 30 on the HM Treasury Green Book schedule"
+        if sc.discounting.schedule == "green_book"
+        else "constant"
+    )
+    ob = mi.optimism_bias
+    if sc.optimism_bias.apply:
+        grades = sorted({int(g) for g in mi.cost_rows["confidence"]})
+        used = ", ".join(f"grade {g}: {pct(ob[g]['benefits'])}" for g in grades)
+        opt = (
+            "Applied. Each saving is reduced, and programme costs raised, by a share that "
+            "depends on the confidence grade of its source (1 = audited, local and recent; "
+            f"6 = expert guess). Savings reduced by {used}; programme costs raised by "
+            f"{pct(results.plan.ob_cost)} (grade {sc.programme_costs.confidence}). The "
+            "percentages follow the GMCA cost-benefit guidance as commonly reproduced; they "
+            "were not verified against the original."
+        )
+    else:
+        opt = "Not applied in this scenario: costs and savings are as entered."
+    definitions = [
+        [
+            "Present value (PV)",
+            f"Money in appraisal year y (year 0 is the first 12 months from "
+            f"{_month_label(sc.start, 0)}) is divided by (1 + r)^y, with r = {rate:.1%} "
+            f"({schedule}). Year 0 is not discounted.",
+        ],
+        [
+            "Benefits (savings)",
+            "The present value of savings to public services: the cost of the services "
+            "clients would have used without the programme (the counterfactual) minus the "
+            "cost of the services they use with it, priced with the unit costs above.",
+        ],
+        ["Costs", "The present value of programme costs."],
+        [
+            "Net present value (NPV)",
+            "Benefits minus costs. Above £0, the programme saves more than it costs.",
+        ],
+        [
+            "£ back for every £1",
+            "The benefit-cost ratio (BCR): benefits ÷ costs. Return on investment (ROI) = BCR - 1.",
+        ],
+        [
+            "Payback",
+            "The first appraisal year by whose end the cumulative discounted net position "
+            "(savings minus costs to date) is £0 or more; 'not within N years' if never.",
+        ],
+        [
+            "Chance of breaking even",
+            "The share of Monte Carlo simulations with a net present value above £0.",
+        ],
+        [
+            "Perspectives",
+            "Fiscal counts savings to public budgets; fiscal cashable only the share that can "
+            "be released as cash (for example when a placement or bed is closed); public value "
+            "adds economic and social value. This briefing uses the "
+            f"{PERSPECTIVES[sc.perspective]} perspective.",
+        ],
+        ["Optimism bias", opt],
+        [
+            "Price base year",
+            f"All £ are in {sc.price_base_year} prices, uprated with the {mi.deflators.release}.",
+        ],
+        [
+            "Monte Carlo and central estimate",
+            f"{results.iterations:,} simulations. Each draws every uncertain input once, "
+            "resamples the cohort from the clients in the data and adds chance variation in "
+            "counts of events. The central estimate uses every input at its central value "
+            "(the mean) and expected counts; the workbook's formulas recompute it. It can "
+            "differ from the median simulation.",
+        ],
+    ]
+    doc.new_page()
+    doc.heading("Method notes", size=13)
+    doc.table(
+        "Definitions used in this briefing",
+        [Column("Term", 0.24), Column("Meaning", 0.76)],
+        definitions,
+        size=8.5,
+        bold_first=True,
+    )
+    s = results.summary()
+    hashes = "\n".join(f"{k.replace('_', ' ')}: {v[:12]}…" for k, v in s["inputs_sha256"].items())
+    doc.table(
+        "Provenance",
+        [Column("Item", 0.3), Column("Value", 0.7)],
+        [
+            ["Scenario", f"{sc.name} ({mi.scenario_path.name})"],
+            [
+                "Run",
+                f"fam {s['fam_version']}; seed {s['seed']}; {s['iterations']:,} Monte Carlo "
+                f"iterations; run on {run_date}",
+            ],
+            ["Price base year", str(s["price_base_year"])],
+            ["Input hashes (SHA-256, first 12 characters)", hashes],
+        ],
+        size=8.8,
+        bold_first=True,
+        note="The same inputs and seed give identical results; summary.json has the full hashes.",
+    )
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def _save_all(doc: Doc, path: Path, title: str, creator: str) -> int:
+    meta = {"Title": title, "Creator": creator, "CreationDate": None}
+    with PdfPages(path, metadata=meta) as pdf:
+        return doc.finish(lambda fig: pdf.savefig(fig))
+
+
+def build_briefing(results: Results, run_date: str) -> Doc:
+    """Lay out every page of the briefing (not yet written)."""
+    sc = results.inputs.scenario
+    doc = Doc(footer=f"{sc.name}  ·  fam briefing")
+    _page_one(doc, results, run_date)
+    doc.new_page()
+    _fan(doc, results)
+    _bcr(doc, results)
+    doc.new_page()
+    _agencies(doc, results)
+    frame = _sensitivity(results)
+    if frame is not None:
+        _tornado(doc, results, frame)
+    sib_section(doc, results, _service_names(results.inputs))
+    doc.new_page()
+    doc.heading("Assumptions and sources", size=13)
+    _inputs_table(doc, results)
+    _unit_cost_table(doc, results)
+    _method_notes(doc, results, run_date)
+    return doc
+
+
+def write_briefing(results: Results, path: Path, *, run_date: _dt.date | None = None) -> int:
+    """Write the PDF briefing for one scenario; return the number of pages."""
+    from fam import __version__
+
+    date = (run_date or _dt.date.today()).isoformat()
+    with house_style():
+        doc = build_briefing(results, date)
+        return _save_all(doc, Path(path), results.name, f"fam {__version__}")
+
+
+def write_comparison_briefing(
+    results_list: list[Results], path: Path, *, run_date: _dt.date | None = None
+) -> int:
+    """Write the PDF comparing several scenarios (run with the same seed); return pages."""
+    from fam import __version__
+    from fam.writers.briefing_compare import build_comparison
+
+    date = (run_date or _dt.date.today()).isoformat()
+    with house_style():
+        doc = build_comparison(results_list, date)
+        title = "Comparison: " + "; ".join(r.name for r in results_list)
+        return _save_all(doc, Path(path), title, f"fam {__version__}")
