@@ -151,6 +151,7 @@ def run(
 
 
 def _register() -> None:
+    from fam.cli_compare import compare
     from fam.cli_scenario import scenario
     from fam.cli_sensitivity import sensitivity
     from fam.cli_synth import synth
@@ -160,6 +161,7 @@ def _register() -> None:
     cli.add_command(synth)
     cli.add_command(sensitivity)
     cli.add_command(scenario)
+    cli.add_command(compare)
 
 
 _register()

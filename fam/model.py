@@ -69,10 +69,13 @@ def exposure(
     ramp_months: float,
     bucket: np.ndarray,
     n_buckets: int,
+    window: int | None = None,
 ) -> Exposure:
     """Exposure tensors for clients starting in each of months 0..intake_months-1.
 
     `bucket[m]` is the reporting bucket of calendar month m (m = 0..horizon_months-1).
+    `window`, if given, counts service use (c0, c1, p0, p1) only in each client's relative
+    months t < window (a tracking window); programme months, starts and ends are not limited.
     """
     h = horizon_months
     t = np.arange(h, dtype=float)
@@ -97,10 +100,11 @@ def exposure(
         return np.asarray(x[..., :n] @ onehot[k:h])
 
     k_n = intake_months
-    c0 = np.stack([to_buckets(np.ones(h), k) for k in range(k_n)])
-    c1 = np.stack([to_buckets(r, k) for k in range(k_n)])
-    p0 = np.stack([to_buckets(prof, k) for k in range(k_n)])
-    p1 = np.stack([to_buckets(prof * r[None, None, :], k) for k in range(k_n)])
+    w = np.ones(h) if window is None else (t < window).astype(float)
+    c0 = np.stack([to_buckets(w, k) for k in range(k_n)])
+    c1 = np.stack([to_buckets(r * w, k) for k in range(k_n)])
+    p0 = np.stack([to_buckets(prof * w, k) for k in range(k_n)])
+    p1 = np.stack([to_buckets(prof * (r * w)[None, None, :], k) for k in range(k_n)])
     first = np.zeros(h)
     first[0] = 1.0
     starts = np.stack([to_buckets(first, k) for k in range(k_n)])

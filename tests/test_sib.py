@@ -1,0 +1,170 @@
+"""Social impact bond: payment arithmetic, the cap, investors losing their capital."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from fam import api
+from fam.errors import InputError
+from fam.sib import irr, payments
+from tests.util import FIXTURES, ROOT
+
+ESSEX = ROOT / "scenarios" / "essex_sib.yaml"
+
+
+def test_payment_arithmetic_by_hand():
+    # 1 iteration, 2 intake cohorts, 6 quarters of days saved
+    saved = np.array([[[10.0, -4.0, 6.0, 0.0, 0.0, 0.0], [0.0, 5.0, 5.0, 5.0, 0.0, 0.0]]])
+    costs = np.array([[300.0, 300.0, 300.0, 0.0, 0.0, 0.0]])
+    pay = payments(saved, costs, np.array([2.0]), capital=500.0, cap=40.0, lag=1, pay_quarters=5)
+    # earned per quarter: max(0, .) summed over cohorts x £2 = 20, 10, 22, 10, 0, 0;
+    # due one quarter later, only up to quarter 4 (pay_quarters = 5): 0, 20, 10, 22, 10, 0
+    assert pay.due[0].tolist() == [0.0, 20.0, 10.0, 22.0, 10.0, 0.0]
+    # cap £40: 0, 20, 10, 10 (reaches the cap), 0, 0
+    assert pay.paid[0].tolist() == [0.0, 20.0, 10.0, 10.0, 0.0, 0.0]
+    assert pay.cap_binds.tolist() == [True]
+    # investors fund 300 then 200 (capital 500); the commissioner pays 0, 100, 300
+    assert pay.drawdown[0].tolist() == [300.0, 200.0, 0.0, 0.0, 0.0, 0.0]
+    assert pay.commissioner_costs[0].tolist() == [0.0, 100.0, 300.0, 0.0, 0.0, 0.0]
+
+
+def test_irr_by_hand():
+    # -100 now, +110 a year later: 10% a year (one period per year)
+    assert irr(np.array([[-100.0, 110.0]]), periods_per_year=1)[0] == pytest.approx(0.10)
+    # quarterly: -100, +0, +0, +0, +110 -> 10% a year
+    assert irr(np.array([[-100.0, 0, 0, 0, 110.0]]))[0] == pytest.approx(0.10)
+    # no payments, or no outlay: undefined
+    out = irr(np.array([[-100.0, 0.0, 0.0], [0.0, 5.0, 5.0]]))
+    assert np.isnan(out).all()
+
+
+def _hand_with_sib(tmp_path: Path, sib: dict) -> Path:
+    work = tmp_path / "hand"
+    shutil.copytree(FIXTURES / "hand", work)
+    data = yaml.safe_load((work / "scenario.yaml").read_text())
+    data["sib"] = sib
+    (work / "scenario.yaml").write_text(yaml.safe_dump(data))
+    return work / "scenario.yaml"
+
+
+def test_small_case_end_to_end_by_hand(tmp_path):
+    """Hand fixture: 3 clients; B had 13 weeks in residential care in the baseline year.
+
+    Cohort care use = 13/12 weeks a month; counterfactual (trend 0.2) 0.8 x 13/12 x 7 =
+    6.0667 days a month; the programme cuts it by 25%: 1.5167 days a month saved, 4.55 days
+    in a 3-month tracking window (all in quarter 0), paid at £10 a day in quarter 1: £45.50.
+    Programme costs £3,000 in month 0: investors fund £500, the commissioner £2,500.
+    """
+    path = _hand_with_sib(
+        tmp_path,
+        {
+            "investor_capital": 500,
+            "price_per_day": 10,
+            "payment_years": 2,
+            "outcome": {
+                "services": ["care_week_*"],
+                "comparison": "counterfactual",
+                "tracking_months": 3,
+                "cohort_months": 1,
+            },
+        },
+    )
+    res = api.run(path, iterations=20)
+    sib = res.sib
+    c = sib.central
+    assert c["outcome_days_saved"] == pytest.approx(0.8 * 13 / 12 * 7 * 0.25 * 3)
+    assert c["outcome_payments_total"] == pytest.approx(45.5)
+    assert sib.payments_by_quarter[0, 1] == pytest.approx(45.5)
+    assert c["investor_drawdown"] == pytest.approx(500.0)
+    assert c["commissioner_programme_costs_pv"] == pytest.approx(2500.0)
+    assert c["investor_multiple"] == pytest.approx(45.5 / 500)
+    fiscal = float(res.central.benefits[0])
+    assert c["commissioner_net_saving_pv"] == pytest.approx(fiscal - 45.5 - 2500.0)
+    assert c["cap_binds"] is False
+    # no uncertainty and no bootstrap in the fixture: every iteration equals the central case
+    assert np.allclose(sib.payments_total, 45.5)
+    s = sib.summary()
+    assert s["monte_carlo"]["prob_investor_loss"] == 1.0
+    assert set(s["monte_carlo"]["investor_multiple"]) == {"mean", "p5", "p50", "p95"}
+
+
+def test_sib_costs_match_the_main_run():
+    """The bond regenerates the main run's cohort draws: its programme costs equal draws.costs."""
+    res = api.run(ESSEX, iterations=60)
+    sib = res.sib
+    assert np.allclose(sib.programme_costs_pv, res.draws.costs, rtol=1e-10)
+    assert np.allclose(sib.fiscal_benefits_pv, res.draws.benefits[:, 0])
+    # chunking does not matter
+    import fam.sib as fs
+
+    old = fs._CHUNK
+    try:
+        fs._CHUNK = 7
+        again = api.run(ESSEX, iterations=60).sib
+    finally:
+        fs._CHUNK = old
+    assert np.array_equal(again.payments_total, sib.payments_total)
+
+
+def test_very_good_outcomes_hit_the_cap():
+    overrides = {
+        "effects.care_week_*": {"change": -0.95, "onset_months": 0},
+        "effects.foster_week_*": {"change": -0.95, "onset_months": 0},
+        "sib.price_per_day": {"dist": "fixed", "value": 400, "price_year": "2013-14"},
+    }
+    res = api.run(ESSEX, iterations=50, overrides=overrides)
+    sib = res.sib
+    assert sib.prob_cap_binds == 1.0
+    assert np.allclose(sib.payments_total, sib.plan.cap)
+    assert sib.summary()["monte_carlo"]["prob_cap_binds"] == 1.0
+    assert (sib.investor_multiple > 1).all()
+
+
+def test_programme_that_does_nothing_loses_investors_their_capital():
+    overrides = {
+        "effects": {},
+        "counterfactual.trend": 0,
+        "sib.outcome.comparison": "counterfactual",
+    }
+    res = api.run(ESSEX, iterations=50, overrides=overrides)
+    sib = res.sib
+    assert np.all(sib.payments_total == 0.0)
+    assert np.all(sib.investor_multiple == 0.0)
+    assert sib.prob_investor_loss == 1.0
+    assert np.isnan(sib.investor_irr).all()
+    assert np.allclose(sib.drawdowns_total, sib.plan.capital)
+
+
+def test_sib_block_is_strict(tmp_path):
+    path = _hand_with_sib(
+        tmp_path,
+        {
+            "investor_capital": 500,
+            "price_per_day": 10,
+            "payment_years": 2,
+            "outcome": {"services": ["care_week_*"], "comparison": "counterfactual"},
+            "bonus": 1,
+        },
+    )
+    with pytest.raises(InputError, match="sib.bonus: unknown key"):
+        api.load_scenario(path)
+
+
+def test_outcome_service_must_be_time_based(tmp_path):
+    path = _hand_with_sib(
+        tmp_path,
+        {
+            "investor_capital": 500,
+            "price_per_day": 10,
+            "payment_years": 2,
+            "outcome": {"services": ["ae_attendance"], "comparison": 1.0},
+        },
+    )
+    res = api.run(path, iterations=5)
+    with pytest.raises(InputError, match="ae_attendance is counted in events"):
+        _ = res.sib
