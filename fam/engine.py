@@ -235,6 +235,15 @@ def flows(
     cf_gbp = cf[:, plan.row_s, :] * cost
     pg_gbp = pg[:, plan.row_s, :] * cost
     savings = (cf_gbp - pg_gbp) * (1.0 - plan.ob_benefit)[None, :, None]
+    parts = cost_parts(plan, ex, fixed_share, p, n, ncomp)
+    return Flows(cf, pg, cf_gbp, pg_gbp, savings, parts.sum(axis=1), parts)
+
+
+def cost_parts(
+    plan: Plan, ex: Exposure, fixed_share: np.ndarray, p: Params, n: np.ndarray, ncomp: np.ndarray
+) -> np.ndarray:
+    """Programme costs [i, part, bucket] after optimism bias; parts: per_client,
+    per_client_month, per_completed_case, fixed_per_year."""
     parts = np.stack(
         [
             p.per_client[:, None] * np.einsum("ikd,kb->ib", n, ex.starts),
@@ -244,7 +253,7 @@ def flows(
         ],
         axis=1,
     ) * (1.0 + plan.ob_cost)
-    return Flows(cf, pg, cf_gbp, pg_gbp, savings, parts.sum(axis=1), parts)
+    return parts
 
 
 def engagement(p: Params) -> np.ndarray:
@@ -286,40 +295,223 @@ def _rng(seed: int, what: str, block: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key(what), block)))
 
 
+def _blocks(first: int, count: int) -> Iterable[tuple[int, int, int, int]]:
+    """(block, lo, hi, a): rows lo:hi of random-number block `block` are chunk rows a:a+hi-lo."""
+    for block in range(first // BLOCK, (first + count - 1) // BLOCK + 1):
+        lo = max(first, block * BLOCK) - block * BLOCK
+        hi = min(first + count, (block + 1) * BLOCK) - block * BLOCK
+        yield block, lo, hi, block * BLOCK + lo - first
+
+
+def _in_block(x: np.ndarray, lo: int, hi: int, a: int) -> np.ndarray:
+    """A chunk's per-iteration values at rows lo:hi of a whole block (0 elsewhere)."""
+    out = np.zeros(BLOCK)
+    out[lo:hi] = x[a : a + hi - lo]
+    return out
+
+
+@dataclass(frozen=True)
+class _Resample:
+    """What the bootstrap needs for every block of a chunk, prepared once per chunk."""
+
+    plan: Plan
+    rows: np.ndarray  # [data client, s + 1]: baseline use per month, then 1 (counts clients)
+    key0: np.ndarray  # [BLOCK, slot]: first cell of (iteration, intake month)
+    dkey: np.ndarray  # [data client]: 2 x its duration index
+    ones: np.ndarray  # [BLOCK x slot]
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Resample:
+        mi = plan.inputs
+        n_d, n_s = len(plan.dvals), len(mi.services)
+        rows = np.empty((len(plan.dix), n_s + 1))
+        rows[:, :n_s] = mi.baseline
+        rows[:, n_s] = 1.0
+        n_cells = len(mi.intake) * n_d * 2
+        key0 = (np.arange(BLOCK) * n_cells)[:, None] + (plan.slot_k * (n_d * 2))[None, :]
+        return cls(plan, rows, key0, plan.dix * 2, np.ones(key0.size))
+
+    def draw(self, seed: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot of a block: the data client drawn, and a uniform (completer if below)."""
+        rng = _rng(seed, "cohort.bootstrap", block)
+        shape = self.key0.shape
+        return rng.integers(0, len(self.plan.dix), size=shape), rng.random(shape)
+
+    def cells(self, idx: np.ndarray, comp: np.ndarray) -> np.ndarray:
+        """Sums of `rows` per iteration and (k, d, completer) cell: [m, k, d, 2, s + 1].
+
+        A sparse product adds each cell's clients in slot order, so no sum depends on the other
+        iterations in the block, nor on chunking.
+        """
+        from scipy import sparse
+
+        plan = self.plan
+        m, n_k, n_d = len(idx), len(plan.inputs.intake), len(plan.dvals)
+        key = self.dkey[idx]
+        key += self.key0[:m]
+        key += comp
+        mat = sparse.coo_array(
+            (self.ones[: key.size], (key.ravel(), idx.ravel())),
+            shape=(m * n_k * n_d * 2, len(plan.dix)),
+        )
+        return np.asarray(mat @ self.rows).reshape(m, n_k, n_d, 2, self.rows.shape[1])
+
+
 def _bootstrap_cells(plan: Plan, p: Params, seed: int, first: int, count: int) -> Cells:
     """Resample `size` clients per iteration and sum them into (k, d, completer) cells."""
     mi = plan.inputs
     n_k, n_d, n_s = len(mi.intake), len(plan.dvals), len(mi.services)
-    size = len(plan.slot_k)
-    n_data = len(plan.dix)
-    idx_parts, u_parts = [], []
-    for block in range(first // BLOCK, (first + count - 1) // BLOCK + 1):
-        rng = _rng(seed, "cohort.bootstrap", block)
-        b_idx = rng.integers(0, n_data, size=(BLOCK, size))
-        b_u = rng.random((BLOCK, size))
-        lo = max(first, block * BLOCK) - block * BLOCK
-        hi = min(first + count, (block + 1) * BLOCK) - block * BLOCK
-        idx_parts.append(b_idx[lo:hi])
-        u_parts.append(b_u[lo:hi])
-    idx = np.concatenate(idx_parts)
-    comp = np.concatenate(u_parts) < p.completion[:, None]
-    n_cells = n_k * n_d * 2
-    key = (plan.slot_k[None, :] * n_d + plan.dix[idx]) * 2 + comp
-    key += (np.arange(count) * n_cells)[:, None]
-    flat = key.ravel()
-    counts = np.bincount(flat, minlength=count * n_cells).reshape(count, n_k, n_d, 2)
-    g = np.empty((count, n_k, n_d, 2, n_s))
-    bt = np.ascontiguousarray(plan.inputs.baseline.T)
-    for s in range(n_s):
-        w = bt[s][idx].ravel()
-        g[..., s] = np.bincount(flat, weights=w, minlength=count * n_cells).reshape(
-            count, n_k, n_d, 2
-        )
-    s0 = g[:, :, :, 0, :] + g[:, :, :, 1, :]
-    s1 = g[:, :, :, 1, :] + p.nce[:, None, None, None] * g[:, :, :, 0, :]
-    n = counts.sum(axis=3).astype(float)
-    ncomp = counts[..., 1].astype(float)
-    return s0, s1, n, ncomp
+    rs = _Resample.of(plan)
+    g = np.empty((count, n_k, n_d, 2, n_s + 1))
+    for block, lo, hi, a in _blocks(first, count):
+        idx, u = rs.draw(seed, block)
+        comp = u[lo:hi] < p.completion[a : a + hi - lo, None]
+        g[a : a + hi - lo] = rs.cells(idx[lo:hi], comp)
+    cnt = g[..., n_s]
+    s0 = g[:, :, :, 0, :n_s] + g[:, :, :, 1, :n_s]
+    s1 = g[:, :, :, 1, :n_s] + p.nce[:, None, None, None] * g[:, :, :, 0, :n_s]
+    return s0, s1, cnt[..., 0] + cnt[..., 1], cnt[..., 1].copy()
+
+
+@dataclass(frozen=True)
+class _Sums:
+    """Per iteration, the exposure-weighted cohort sums that `flows` contracts cells into."""
+
+    base: np.ndarray  # [i, s, 2b]: sum of baseline x c0 | baseline x c1
+    q: np.ndarray  # [i, s, 2b]: sum of e x baseline x p0 | e x baseline x p1
+    counts: np.ndarray  # [i, 3b]: client starts | programme months | programme ends (completers)
+
+    def cells(self) -> Cells:
+        """The sums as cells for `_sums_exposure` (k = 2b pseudo intake months, one duration)."""
+        i, _, b2 = self.base.shape
+        s0 = np.ascontiguousarray(self.base.transpose(0, 2, 1))[:, :, None, :]
+        s1 = np.ascontiguousarray(self.q.transpose(0, 2, 1))[:, :, None, :]
+        n = np.ascontiguousarray(self.counts[:, :b2, None])
+        ncomp = np.zeros((i, b2, 1))
+        ncomp[:, : b2 // 2, 0] = self.counts[:, b2:]
+        return s0, s1, n, ncomp
+
+
+def _sums_exposure(n_b: int, n_s: int) -> Exposure:
+    """An exposure under which `flows` passes pre-contracted sums (`_Sums.cells`) through.
+
+    Pseudo intake month k = b holds the first sum of bucket b (base0, q0, starts, ends) and
+    k = n_b + b the second (base1, q1, programme months); `flows` multiplies each by 1 and
+    every other cell by 0, which is exact.
+    """
+    one = np.eye(2 * n_b, n_b)
+    two = np.eye(2 * n_b, n_b, k=-n_b)
+    shape = (2 * n_b, 1, n_s, n_b)
+    return Exposure(
+        c0=one,
+        c1=two,
+        p0=np.ascontiguousarray(np.broadcast_to(one[:, None, None, :], shape)),
+        p1=np.ascontiguousarray(np.broadcast_to(two[:, None, None, :], shape)),
+        starts=one,
+        months=two[:, None, :],
+        ends=one[:, None, :],
+    )
+
+
+_Step = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class _ByCell:
+    """Large cohorts: sum the resampled clients into (k, d, completer) cells, then contract."""
+
+    def __init__(self, plan: Plan) -> None:
+        ex = plan.year_exp
+        self.n_s = len(plan.inputs.services)
+        self.kb = np.concatenate([ex.c0, ex.c1], axis=1)  # [k, 2b]
+        # stored [2b, k, d, s] (and cells [s, k, d, i]): the fastest einsum for this product
+        p01 = np.concatenate([ex.p0, ex.p1], axis=3)
+        self.p01 = np.ascontiguousarray(p01.transpose(3, 0, 1, 2)).transpose(1, 2, 3, 0)
+        self.months, self.ends = ex.months, ex.ends
+
+    def __call__(self, rs: _Resample, idx: np.ndarray, comp: np.ndarray, nce: np.ndarray) -> _Step:
+        n_s = self.n_s
+        g = rs.cells(idx, comp)  # [m, k, d, 2, s + 1]
+        m, n_k, n_d = g.shape[:3]
+        base = np.einsum("iks,kc->isc", g[..., :n_s].sum(axis=(2, 3)), self.kb)
+        s1 = np.empty((n_s, n_k, n_d, m)).transpose(3, 1, 2, 0)
+        np.multiply(g[:, :, :, 0, :n_s], nce[:, None, None, None], out=s1)
+        s1 += g[:, :, :, 1, :n_s]
+        q = np.einsum("ikds,kdsc->isc", s1, self.p01)
+        cnt = g[..., n_s]
+        months = np.einsum("ikd,kdb->ib", cnt[..., 0] + cnt[..., 1], self.months)
+        ends = np.einsum("ikd,kdb->ib", cnt[..., 1], self.ends)
+        return base, q, months, ends
+
+
+class _ByClient:
+    """Small cohorts: each resampled client's own exposures, in batched matrix products."""
+
+    def __init__(self, plan: Plan) -> None:
+        mi, ex = plan.inputs, plan.year_exp
+        self.plan = plan
+        self.kb = np.concatenate([ex.c0, ex.c1], axis=1)[plan.slot_k]  # [slot, 2b]
+        p01 = np.concatenate([ex.p0, ex.p1], axis=3)  # [k, d, s, 2b]
+        groups: dict[bytes, list[int]] = {}  # services with the same profile share a product
+        for s, e in enumerate(mi.effects):
+            if e.change is not None:  # no effect: q is multiplied by a change of 0
+                groups.setdefault(p01[:, :, s, :].tobytes(), []).append(s)
+        self.groups = [
+            (np.array(v), np.ascontiguousarray(p01[:, :, v[0], :])) for v in groups.values()
+        ]
+        self.me = np.concatenate([ex.months, ex.ends], axis=2)  # [k, d, 2b]
+
+    def __call__(self, rs: _Resample, idx: np.ndarray, comp: np.ndarray, nce: np.ndarray) -> _Step:
+        plan = self.plan
+        x = plan.inputs.baseline[idx]  # [m, slot, s]
+        d = plan.dix[idx]
+        k = plan.slot_k[None, :]
+        base = np.matmul(x.transpose(0, 2, 1), self.kb)
+        xe = x * np.where(comp, 1.0, nce[:, None])[:, :, None]
+        q = np.zeros(base.shape)
+        for services, table in self.groups:
+            q[:, services, :] = np.matmul(xe[:, :, services].transpose(0, 2, 1), table[k, d])
+        me = self.me[k, d]  # [m, slot, 2b]
+        n_b = me.shape[2] // 2
+        months = me[:, :, :n_b].sum(axis=1)
+        ends = np.matmul(comp.astype(float)[:, None, :], me[:, :, n_b:])[:, 0, :]
+        return base, q, months, ends
+
+
+def _by_client(plan: Plan) -> bool:
+    """Whether per-client products cost less than (k, d) cells for this cohort."""
+    mi = plan.inputs
+    n_s, size = len(mi.services), len(plan.slot_k)
+    per_cell = len(mi.intake) * len(plan.dvals) * (n_s * 4 + 2)
+    return size * n_s * 6 < per_cell and size * n_s * BLOCK <= 8_000_000
+
+
+def _bootstrap_sums(
+    plan: Plan, p: Params, seed: int, first: int, count: int, by_client: bool | None = None
+) -> _Sums:
+    """The bootstrap of `_bootstrap_cells` (same draws), summed straight into `_Sums`.
+
+    `by_client` chooses the method (default: the cheaper for this cohort, `_by_client`).
+    """
+    ex = plan.year_exp
+    n_k, n_s, n_b = len(plan.inputs.intake), len(plan.inputs.services), ex.c0.shape[1]
+    rs = _Resample.of(plan)
+    if by_client is None:
+        by_client = _by_client(plan)
+    step: Callable[..., _Step] = _ByClient(plan) if by_client else _ByCell(plan)
+    out = _Sums(
+        np.empty((count, n_s, 2 * n_b)), np.empty((count, n_s, 2 * n_b)), np.empty((count, 3 * n_b))
+    )
+    out.counts[:, :n_b] = np.bincount(plan.slot_k, minlength=n_k) @ ex.starts
+    for block, lo, hi, a in _blocks(first, count):
+        # whole blocks (iterations outside the chunk filled in) keep every array the same
+        # shape, so each iteration's sums are computed alike however the run is chunked
+        idx, u = rs.draw(seed, block)
+        comp = u < _in_block(p.completion, lo, hi, a)[:, None]
+        base, q, months, ends = step(rs, idx, comp, _in_block(p.nce, lo, hi, a))
+        rows = slice(a, a + hi - lo)
+        out.base[rows], out.q[rows] = base[lo:hi], q[lo:hi]
+        out.counts[rows, n_b : 2 * n_b], out.counts[rows, 2 * n_b :] = months[lo:hi], ends[lo:hi]
+    return out
 
 
 Noise = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -369,16 +561,21 @@ def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
 
 
 def simulate_chunk(plan: Plan, p: Params, seed: int, first: int) -> dict[str, np.ndarray]:
-    """Iterations first .. first + len(p.trend) - 1; the same numbers however they are chunked."""
+    """Iterations first .. first + len(p.trend) - 1; the same numbers however they are chunked.
+
+    With the bootstrap, resampled clients are summed straight into the exposure-weighted sums
+    `flows` needs (`_bootstrap_sums`); memory is per block, never iterations x clients.
+    """
     mc = plan.inputs.scenario.monte_carlo
     count = len(p.trend)
-    if mc.bootstrap:
-        cells = _bootstrap_cells(plan, p, seed, first, count)
-    else:
-        cells = central_cells(plan, p)
     noise = _poisson(plan, seed, first, count) if mc.poisson else None
     ones = np.ones(plan.inputs.n_years)
-    f = flows(plan, plan.year_exp, ones, p, *cells, noise=noise)
+    if mc.bootstrap:
+        sums = _bootstrap_sums(plan, p, seed, first, count)
+        ex = _sums_exposure(sums.base.shape[2] // 2, sums.base.shape[1])
+        f = flows(plan, ex, ones, p, *sums.cells(), noise=noise)
+    else:
+        f = flows(plan, plan.year_exp, ones, p, *central_cells(plan, p), noise=noise)
     return reduce_flows(plan, f)
 
 
@@ -408,10 +605,19 @@ def chunks(n: int, size: int) -> Iterable[tuple[int, int]]:
         yield a, min(n, a + size)
 
 
+_CHUNK_BYTES = 256 * 2**20  # working memory per chunk for (k, d) cell arrays
+
+
 def default_chunk(plan: Plan) -> int:
-    per = max(1, len(plan.slot_k) * max(1, len(plan.inputs.services)) // 4)
-    size = max(BLOCK, (_MAX_CELLS // per) // BLOCK * BLOCK)
-    return size
+    """Iterations per chunk: whole blocks, cell arrays within _CHUNK_BYTES, at most 2,000.
+
+    The Monte Carlo itself holds one block's draws at a time; cells per chunk matter to
+    callers of `_bootstrap_cells` and to runs without the bootstrap.
+    """
+    mi = plan.inputs
+    per_iteration = len(mi.intake) * len(plan.dvals) * (4 * len(mi.services) + 6) * 8
+    size = _CHUNK_BYTES // max(1, per_iteration) // BLOCK * BLOCK
+    return int(min(2000, max(BLOCK, size)))
 
 
 def simulate(
@@ -422,20 +628,22 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
 ) -> Draws:
-    """Run the Monte Carlo. `mapper(fn, args)` may run chunks elsewhere (e.g. Dask)."""
+    """Run the Monte Carlo. `mapper(fn, args)` may run chunks elsewhere (e.g. Dask).
+
+    A mapper returns `fn(*a)` for each `a` in `args`, in order (it may yield them as they
+    come); `progress(n)` is called as each chunk of n iterations arrives, with or without one.
+    """
     p, draws = draw_params(plan.inputs, seed, iterations)
     size = chunk_size or default_chunk(plan)
     size = -(-size // BLOCK) * BLOCK  # whole random-number blocks
     spans = list(chunks(iterations, size))
     args = [(plan, p.take(slice(a, b)), seed, a) for a, b in spans]
-    if mapper is None:
-        results = []
-        for a in args:
-            results.append(simulate_chunk(*a))
-            if progress is not None:
-                progress(len(a[1].trend))
-    else:
-        results = list(mapper(simulate_chunk, args))
+    done = (simulate_chunk(*a) for a in args) if mapper is None else mapper(simulate_chunk, args)
+    results = []
+    for (a, b), r in zip(spans, done, strict=True):
+        results.append(r)
+        if progress is not None:
+            progress(b - a)
     out = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     return Draws(
         params=draws,

@@ -152,17 +152,23 @@ def outcome_days(
     prog = np.zeros_like(comp)
     sv = list(sp.services)
     dpu = sp.days_per_unit[None, :, None]
-    zero = np.zeros(sp.n_quarters)
+    trend = p.trend[:, None, None]
+    change = p.change[:, sv, None]
     for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
-        f = engine.flows(plan, ex, zero, p, s0[:, ks], s1[:, ks], n[:, ks], ncomp[:, ks])
-        prog[:, c] = (f.pg_use[:, sv, :] * dpu).sum(axis=1)
+        # the engine's use arithmetic (engine.flows), for the bond's services only
+        a0, a1 = s0[:, ks][..., sv], s1[:, ks][..., sv]
+        cf = np.einsum("ikds,kb->isb", a0, ex.c0) - trend * np.einsum("ikds,kb->isb", a0, ex.c1)
+        q0 = np.einsum("ikds,kdsb->isb", a1, ex.p0[:, :, sv])
+        q1 = np.einsum("ikds,kdsb->isb", a1, ex.p1[:, :, sv])
+        pg = cf + change * (q0 - trend * q1)
+        prog[:, c] = (pg * dpu).sum(axis=1)
         if sp.comparison is None:
-            comp[:, c] = (f.cf_use[:, sv, :] * dpu).sum(axis=1)
+            comp[:, c] = (cf * dpu).sum(axis=1)
         else:
             clients = np.asarray(n[:, ks]).sum(axis=2)  # [i, k]
             comp[:, c] = sp.comparison * (clients @ ex.c0)
     fixed_share = np.full(sp.n_quarters, 0.25)
-    costs = engine.flows(plan, sp.quarters, fixed_share, p, *cells).costs
+    costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
     return comp, prog, costs
 
 
