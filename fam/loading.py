@@ -317,7 +317,11 @@ def load_from_scenario(
 
     unit_map = dict(zip(services, units, strict=True))
     dates = pd.concat([cohort.use["start"], cohort.use["end"].dropna()])
-    history_from = sc.cohort.history_from or (dates.min().date() if len(dates) else None)
+    # history before cohort.history_from is unknown; without it every window counts as
+    # observed in full (a client with no records simply used nothing), and clients whose
+    # window begins before the earliest record are only counted, not adjusted
+    history_from = sc.cohort.history_from
+    earliest = dates.min().date() if len(dates) else None
     observed_to = sc.cohort.observed_to or (dates.max().date() if len(dates) else None)
     if sc.cohort.history_from is not None and len(dates) and dates.min().date() < history_from:
         first = cohort.use.loc[cohort.use["start"].idxmin()]
@@ -327,6 +331,13 @@ def load_from_scenario(
         )
     b = baseline_rates(cohort, services, unit_map, sc.cohort.baseline_months, prog)
     notes: dict[str, Any] = {"history_from": str(history_from), "observed_to": str(observed_to)}
+    if history_from is None and earliest is not None:
+        before = history_exposure(
+            cohort, sc.cohort.baseline_months, np.datetime64(earliest, "D"), prog
+        )
+        notes["clients_window_before_first_record"] = int(
+            (before < sc.cohort.baseline_months).sum()
+        )
     outside = rows_outside_windows(cohort, sc.cohort.baseline_months, sc.horizon_months)
     notes["rows_outside_windows"] = int(outside.sum())
     if outside.any():

@@ -425,9 +425,16 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
     short = int(mi.data_notes.get("clients_with_short_history", 0) or 0)
     if short:
         notes.append(
-            f"For {short:,} of them the data start less than {sc.cohort.baseline_months} "
-            "months before referral, so their use of services before the programme may be "
-            "understated."
+            f"For {short:,} of them the data begin less than {sc.cohort.baseline_months} "
+            "months before referral; their baseline is a rate over the months observed."
+        )
+    unsure = int(mi.data_notes.get("clients_window_before_first_record", 0) or 0)
+    if unsure:
+        notes.append(
+            f"For {unsure:,} the {sc.cohort.baseline_months}-month window before referral "
+            "begins before the earliest record in the data; if the records start later than "
+            "the window, their use before the programme is understated (state "
+            "cohort.history_from to adjust)."
         )
     doc.text(" ".join(notes), size=9.5)
 
