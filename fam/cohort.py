@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ USE_OPTIONAL = ("end", "quantity")
 DAYS_PER_UNIT = {"night": 1.0, "day": 1.0, "week": 7.0, "month": 365.0 / 12.0, "year": 365.0}
 EVENT_UNITS = ("event", "hour", "session")
 TRUE = {"true", "yes", "1", "y", "t"}
+DATE_RANGE = ("1900-01-01", "2099-12-31")  # plausible dates; anything else is a typo
 FALSE = {"false", "no", "0", "n", "f", ""}
 
 
@@ -58,14 +59,30 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
-    lines = text.splitlines()
-    numbered = [(i + 1, ln) for i, ln in enumerate(lines) if not ln.lstrip().startswith("#")]
-    numbered = [(i, ln) for i, ln in numbered if ln.strip()]
+    # parse the whole text (a quoted field may span lines); number each record by the line
+    # it starts on; skip blank records and comment lines ('#' first)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(
+            f"{p}: line {line}: contains NUL bytes (UTF-16 or not text?); save it as UTF-8 CSV"
+        )
+    numbered: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for rec in reader:
+            if any(f.strip() for f in rec) and not rec[0].lstrip().startswith("#"):
+                numbered.append((line, rec))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise InputError(
+            f"{p}: line {line}: not valid CSV ({e}); expected comma-separated text"
+        ) from None
     if not numbered:
         raise InputError(
             f"{p}: the file is empty; expected a header row with {', '.join(required)}"
         )
-    rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in numbered))))
+    rows = [rec for _, rec in numbered]
     header = [h.strip() for h in rows[0]]
     missing = [c for c in required if c not in header]
     if missing:
@@ -110,6 +127,13 @@ def _parse_dates(df: pd.DataFrame, col: str, path: str, allow_blank: bool) -> pd
         raise InputError(
             f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
             "is not a date; expected YYYY-MM-DD"
+        )
+    odd = (out < pd.Timestamp(DATE_RANGE[0])) | (out > pd.Timestamp(DATE_RANGE[1]))
+    if odd.any():
+        i = odd.idxmax()
+        raise InputError(
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} is outside "
+            f"{DATE_RANGE[0]} to {DATE_RANGE[1]}; check the year"
         )
     return out
 

@@ -203,7 +203,7 @@ def parse_dist(spec: Any) -> Dist:
     if "dist" not in spec:
         raise ValueError("a distribution needs 'dist' (one of " + ", ".join(DIST_NAMES) + ")")
     name = spec["dist"]
-    if name not in _FORMS:
+    if not isinstance(name, str) or name not in _FORMS:
         raise ValueError(f"unknown distribution {name!r}; expected one of " + ", ".join(DIST_NAMES))
     keys = set(spec) - {"dist"} - _EXTRA_KEYS
     price_year = spec.get("price_year")
@@ -212,7 +212,7 @@ def parse_dist(spec: Any) -> Dist:
     form = next((f for f in _FORMS[name] if set(f) == keys), None)
     if form is None:
         forms = " or ".join("{" + ", ".join(f) + "}" for f in _FORMS[name])
-        raise ValueError(f"{name} takes {forms}; got {{{', '.join(sorted(keys))}}}")
+        raise ValueError(f"{name} takes {forms}; got {{{', '.join(sorted(map(str, keys)))}}}")
     if name == "empirical":
         vals = spec["values"]
         if not isinstance(vals, list) or not vals:

@@ -291,11 +291,14 @@ def _load_one(path: Path) -> list[dict[str, object]]:
     return rows
 
 
-def load_unit_costs(paths: Sequence[str | Path]) -> pd.DataFrame:
+def load_unit_costs(
+    paths: Sequence[str | Path], deflators: Deflators | None = None
+) -> pd.DataFrame:
     """Load and strictly validate one or more unit-cost CSV files.
 
     Returns one row per (service, value_type) with the CSV columns plus `file`; optional
-    columns that are absent or blank come back as '' (text) or NaN (low, high).
+    columns that are absent or blank come back as '' (text) or NaN (low, high). With
+    `deflators`, every price_year must be covered by them (checked here to name the row).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -314,6 +317,12 @@ def load_unit_costs(paths: Sequence[str | Path]) -> pd.DataFrame:
                     f"{key[0]}/{key[1]}, first given at {seen[key]}; expected one row each"
                 )
             seen[key] = here
+            if deflators is not None and r["price_year"] not in deflators.index:
+                raise InputError(
+                    f"{here}, column 'price_year': price year {r['price_year']!r} is not covered "
+                    f"by the GDP deflators ({deflators.release}): covered range "
+                    f"{deflators._covered()}"
+                )
             first_unit = units.setdefault(str(r["service"]), (str(r["unit"]), here))
             if first_unit[0] != r["unit"]:
                 raise InputError(
