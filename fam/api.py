@@ -280,9 +280,17 @@ def run(
 
 
 def write_reports(
-    results: Results, out_dir: str | Path | None = None, *, force: bool = False
+    results: Results,
+    out_dir: str | Path | None = None,
+    *,
+    force: bool = False,
+    client_detail_salt: bytes | None = None,
 ) -> dict[str, Path]:
-    """Write the workbook, the briefing, summary.json and iterations.csv; return their paths."""
+    """Write the workbook, the briefing, summary.json and iterations.csv; return their paths.
+
+    With `client_detail_salt`, the workbook gets a ClientDetail sheet of pseudonymised
+    clients (salted hashes; never client identifiers).
+    """
     from fam.writers import write_all
 
-    return write_all(results, out_dir, force=force)
+    return write_all(results, out_dir, force=force, client_detail_salt=client_detail_salt)

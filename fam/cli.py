@@ -72,6 +72,24 @@ def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None] | None, An
     return bar.update, bar
 
 
+def _salt(client_detail: bool, salt_file: Path | None) -> bytes | None:
+    if not client_detail:
+        if salt_file is not None:
+            raise InputError("--salt-file: only used with --client-detail")
+        return None
+    from fam.privacy import new_salt
+
+    if salt_file is None:
+        return new_salt()
+    try:
+        salt = salt_file.read_bytes()
+    except OSError as e:
+        raise InputError(f"{salt_file}: cannot read the salt file ({e.strerror})") from None
+    if len(salt) < 16:
+        raise InputError(f"{salt_file}: a salt needs at least 16 bytes; found {len(salt)}")
+    return salt
+
+
 def _money(x: float | None) -> str:
     if x is None:
         return "n/a"
@@ -105,6 +123,18 @@ def _money(x: float | None) -> str:
     help="Iterations per chunk (memory control; results do not depend on it).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--client-detail",
+    is_flag=True,
+    help="Add a ClientDetail sheet to the workbook: one row per client, pseudonymised with a "
+    "salted hash (client identifiers never appear).",
+)
+@click.option(
+    "--salt-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --client-detail: a private file whose bytes salt the pseudonyms, so they are "
+    "stable across runs (default: a new random salt each run). Keep it out of the reports.",
+)
 def run(
     scenario: Path,
     iterations: int | None,
@@ -113,6 +143,8 @@ def run(
     force: bool,
     chunk_size: int | None,
     quiet: bool,
+    client_detail: bool,
+    salt_file: Path | None,
 ) -> None:
     """Run SCENARIO (a .yaml file) and write its reports.
 
@@ -121,6 +153,7 @@ def run(
     """
     from fam import api
 
+    salt = _salt(client_detail, salt_file)
     mi = api.load_scenario(scenario)
     outside = int(mi.data_notes.get("rows_outside_windows", 0) or 0)
     if outside:
@@ -137,7 +170,7 @@ def run(
     finally:
         if bar is not None:
             bar.close()
-    paths = api.write_reports(res, out_dir, force=force)
+    paths = api.write_reports(res, out_dir, force=force, client_detail_salt=salt)
     for p in paths.values():
         click.echo(str(p))
     s = res.summary()

@@ -250,3 +250,53 @@ def test_package_never_unpickles_or_evaluates() -> None:
                     ):
                         problems.append(f"{where}:{node.lineno}: allow_pickle")
     assert problems == []
+
+
+def test_client_detail_sheet_is_pseudonymised(tmp_path):
+    """--client-detail adds a sheet of pseudonyms; raw ids never appear; a salt file makes
+    the pseudonyms stable across runs."""
+    import zipfile
+
+    import openpyxl
+
+    from tests.util import FIXTURES, run_cli
+
+    salt = tmp_path / "salt.bin"
+    salt.write_bytes(b"0123456789abcdef-test-salt")
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        r = run_cli(
+            "run",
+            str(FIXTURES / "hand" / "scenario.yaml"),
+            "--out",
+            str(out),
+            "-q",
+            "--client-detail",
+            "--salt-file",
+            str(salt),
+        )
+        assert r.returncode == 0, r.stderr
+        outs.append(out / "scenario.xlsx")
+    wb = openpyxl.load_workbook(outs[0], read_only=True)
+    rows = list(wb["ClientDetail"].iter_rows(values_only=True))
+    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "pseudonym")
+    pseud = [r[0] for r in rows[header_at + 1 :] if r and r[0]]
+    assert len(pseud) == 3 and all(p.startswith("P-") for p in pseud)
+    wb2 = openpyxl.load_workbook(outs[1], read_only=True)
+    rows2 = list(wb2["ClientDetail"].iter_rows(values_only=True))
+    assert [r[0] for r in rows2[header_at + 1 :] if r and r[0]] == pseud
+    with zipfile.ZipFile(outs[0]) as z:
+        xml = "".join(z.read(n).decode("utf-8", "ignore") for n in z.namelist())
+    for cid in ("A", "B", "C"):
+        assert f">{cid}<" not in xml
+    bad = run_cli(
+        "run",
+        str(FIXTURES / "hand" / "scenario.yaml"),
+        "--out",
+        str(tmp_path / "x"),
+        "-q",
+        "--salt-file",
+        str(salt),
+    )
+    assert bad.returncode == 2

@@ -24,7 +24,11 @@ def default_out_dir(results: Results) -> Path:
 
 
 def write_all(
-    results: Results, out_dir: str | Path | None = None, *, force: bool = False
+    results: Results,
+    out_dir: str | Path | None = None,
+    *,
+    force: bool = False,
+    client_detail_salt: bytes | None = None,
 ) -> dict[str, Path]:
     from fam.writers.briefing import write_briefing
     from fam.writers.tables import write_iterations, write_summary, write_update
@@ -51,7 +55,12 @@ def write_all(
         write_iterations(results, tmp / "iterations.csv")
         if results.update is not None:
             write_update(results, tmp / "update.json")
-        write_workbook(results, tmp / f"{stem}.xlsx")
+        detail = None
+        if client_detail_salt is not None:
+            from fam.privacy import client_detail_frame
+
+            detail = client_detail_frame(results.inputs, client_detail_salt)
+        write_workbook(results, tmp / f"{stem}.xlsx", detail)
         write_briefing(results, tmp / f"{stem}.pdf")
         old = None
         if dest.exists():

@@ -690,7 +690,8 @@ def _write_inputs(
 
 
 class _Writer:
-    def __init__(self, res: Results, path: Path) -> None:
+    def __init__(self, res: Results, path: Path, client_detail: Any = None) -> None:
+        self.client_detail = client_detail
         self.res = res
         self.mi = res.inputs
         self.sc = res.inputs.scenario
@@ -746,8 +747,31 @@ class _Writer:
         self.write_monte_carlo()
         self.write_checks()
         self.write_cover()
+        if self.client_detail is not None:
+            self.write_client_detail(self.client_detail)
         self.ws["Cover"].activate()
         bk.wb.close()
+
+    def write_client_detail(self, frame: Any) -> None:
+        """Optional per-client sheet: salted-hash pseudonyms only (fam.privacy), never ids."""
+        ws = self.bk.wb.add_worksheet("ClientDetail")
+        ws.write(0, 0, "ClientDetail: one row per client in the data, pseudonymised", self.bk.title)
+        ws.write(
+            1,
+            0,
+            "Pseudonyms are salted hashes (HMAC-SHA256) and cannot be reversed without the salt; "
+            "cohort and age band are suppressed where fewer than 5 clients share them.",
+            self.bk.note,
+        )
+        ws.write_row(HDR, 0, [str(c) for c in frame.columns], self.bk.head)
+        for i, row in enumerate(frame.itertuples(index=False)):
+            for j, v in enumerate(row):
+                if isinstance(v, int | float | np.integer | np.floating) and np.isfinite(v):
+                    ws.write_number(HDR + 1 + i, j, float(v))
+                else:
+                    ws.write_string(HDR + 1 + i, j, str(v))
+        ws.freeze_panes(HDR + 1, 1)
+        ws.set_column(0, len(frame.columns), 16)
 
     # ------------------------------------------------------------------ Inputs
     def write_inputs(self) -> None:
@@ -2026,9 +2050,12 @@ class _Writer:
         ws.set_column(1, 1, 70)
 
 
-def write_workbook(results: Results, path: Path) -> None:
-    """Write the workbook for a run (see the module docstring and docs/workbook.md)."""
-    _Writer(results, Path(path)).write()
+def write_workbook(results: Results, path: Path, client_detail: Any = None) -> None:
+    """Write the workbook for a run (see the module docstring and docs/workbook.md).
+
+    `client_detail` (a frame from fam.privacy.client_detail_frame) adds a ClientDetail sheet.
+    """
+    _Writer(results, Path(path), client_detail).write()
 
 
 def write_template(
