@@ -31,7 +31,7 @@ def write_all(
     client_detail_salt: bytes | None = None,
 ) -> dict[str, Path]:
     from fam.writers.briefing import write_briefing
-    from fam.writers.tables import write_iterations, write_summary, write_update
+    from fam.writers.tables import write_iterations, write_sib, write_summary, write_update
     from fam.writers.workbook import write_workbook
 
     dest = Path(out_dir) if out_dir is not None else default_out_dir(results)
@@ -55,6 +55,8 @@ def write_all(
         write_iterations(results, tmp / "iterations.csv")
         if results.update is not None:
             write_update(results, tmp / "update.json")
+        if results.sib is not None:
+            write_sib(results, tmp / "sib.json")
         detail = None
         if client_detail_salt is not None:
             from fam.privacy import client_detail_frame
@@ -77,4 +79,7 @@ def write_all(
     if results.update is not None:
         names.append("update")
         files.append("update.json")
+    if results.sib is not None:
+        names.append("sib")
+        files.append("sib.json")
     return {n: dest / f for n, f in zip(names, files, strict=True)}

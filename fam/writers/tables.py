@@ -22,3 +22,8 @@ def write_update(results: Results, path: Path) -> None:
     """update.json: prior and updated results side by side (only with update.apply)."""
     up = results.update
     path.write_text(json.dumps(up.summary(results.plan), indent=2) + "\n", encoding="utf-8")
+
+
+def write_sib(results: Results, path: Path) -> None:
+    """sib.json: the social impact bond's payments and returns (only with a `sib` block)."""
+    path.write_text(json.dumps(results.sib.summary(), indent=2) + "\n", encoding="utf-8")
