@@ -124,6 +124,20 @@ def _money(x: float | None) -> str:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(0),
+    default=None,
+    help="Run the Monte Carlo on N local processes (0: one per CPU). Results are identical "
+    "to a serial run.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run the Monte Carlo on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (needs "
+    "fam[dask]). Results are identical to a serial run.",
+)
+@click.option(
     "--client-detail",
     is_flag=True,
     help="Add a ClientDetail sheet to the workbook: one row per client, pseudonymised with a "
@@ -143,6 +157,8 @@ def run(
     force: bool,
     chunk_size: int | None,
     quiet: bool,
+    workers: int | None,
+    scheduler: str | None,
     client_detail: bool,
     salt_file: Path | None,
 ) -> None:
@@ -164,12 +180,19 @@ def run(
             err=True,
         )
     n = iterations or mi.scenario.monte_carlo.iterations
+    from fam.parallel import make_mapper
+
+    mapper = make_mapper(workers, scheduler)
     update, bar = _progress(n, quiet)
     try:
-        res = api.run(mi, seed=seed, iterations=n, chunk_size=chunk_size, progress=update)
+        res = api.run(
+            mi, seed=seed, iterations=n, chunk_size=chunk_size, progress=update, mapper=mapper
+        )
     finally:
         if bar is not None:
             bar.close()
+        if mapper is not None:
+            mapper.close()
     paths = api.write_reports(res, out_dir, force=force, client_detail_salt=salt)
     for p in paths.values():
         click.echo(str(p))

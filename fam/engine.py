@@ -319,6 +319,8 @@ class _Resample:
     key0: np.ndarray  # [BLOCK, slot]: first cell of (iteration, intake month)
     dkey: np.ndarray  # [data client]: 2 x its duration index
     ones: np.ndarray  # [BLOCK x slot]
+    u: np.ndarray  # [BLOCK, slot] workspace (reused: fresh memory costs page faults)
+    key: np.ndarray  # [BLOCK, slot] workspace
 
     @classmethod
     def of(cls, plan: Plan) -> _Resample:
@@ -329,13 +331,16 @@ class _Resample:
         rows[:, n_s] = 1.0
         n_cells = len(mi.intake) * n_d * 2
         key0 = (np.arange(BLOCK) * n_cells)[:, None] + (plan.slot_k * (n_d * 2))[None, :]
-        return cls(plan, rows, key0, plan.dix * 2, np.ones(key0.size))
+        ws = key0.shape
+        return cls(
+            plan, rows, key0, plan.dix * 2, np.ones(key0.size), np.empty(ws), np.empty_like(key0)
+        )
 
     def draw(self, seed: int, block: int) -> tuple[np.ndarray, np.ndarray]:
         """Per slot of a block: the data client drawn, and a uniform (completer if below)."""
         rng = _rng(seed, "cohort.bootstrap", block)
         shape = self.key0.shape
-        return rng.integers(0, len(self.plan.dix), size=shape), rng.random(shape)
+        return rng.integers(0, len(self.plan.dix), size=shape), rng.random(out=self.u)
 
     def cells(self, idx: np.ndarray, comp: np.ndarray) -> np.ndarray:
         """Sums of `rows` per iteration and (k, d, completer) cell: [m, k, d, 2, s + 1].
@@ -347,7 +352,7 @@ class _Resample:
 
         plan = self.plan
         m, n_k, n_d = len(idx), len(plan.inputs.intake), len(plan.dvals)
-        key = self.dkey[idx]
+        key = np.take(self.dkey, idx, out=self.key[:m], mode="clip")
         key += self.key0[:m]
         key += comp
         mat = sparse.coo_array(
@@ -432,7 +437,8 @@ class _ByCell:
         n_s = self.n_s
         g = rs.cells(idx, comp)  # [m, k, d, 2, s + 1]
         m, n_k, n_d = g.shape[:3]
-        base = np.einsum("iks,kc->isc", g[..., :n_s].sum(axis=(2, 3)), self.kb)
+        sk = g.reshape(m, n_k, n_d * 2, n_s + 1).sum(axis=2)
+        base = np.einsum("iks,kc->isc", sk[..., :n_s], self.kb)
         s1 = np.empty((n_s, n_k, n_d, m)).transpose(3, 1, 2, 0)
         np.multiply(g[:, :, :, 0, :n_s], nce[:, None, None, None], out=s1)
         s1 += g[:, :, :, 1, :n_s]
@@ -448,29 +454,47 @@ class _ByClient:
 
     def __init__(self, plan: Plan) -> None:
         mi, ex = plan.inputs, plan.year_exp
-        self.plan = plan
+        n_k, n_d, n_s = len(mi.intake), len(plan.dvals), len(mi.services)
+        size, c = len(plan.slot_k), 2 * ex.c0.shape[1]
+        self.baseline = np.ascontiguousarray(mi.baseline, dtype=float)  # [data client, s]
+        self.dix = plan.dix
+        self.kd0 = plan.slot_k * n_d  # (k, d) row of each slot, before d
         self.kb = np.concatenate([ex.c0, ex.c1], axis=1)[plan.slot_k]  # [slot, 2b]
-        p01 = np.concatenate([ex.p0, ex.p1], axis=3)  # [k, d, s, 2b]
+        p01 = np.concatenate([ex.p0, ex.p1], axis=3).reshape(n_k * n_d, n_s, c)
         groups: dict[bytes, list[int]] = {}  # services with the same profile share a product
         for s, e in enumerate(mi.effects):
             if e.change is not None:  # no effect: q is multiplied by a change of 0
-                groups.setdefault(p01[:, :, s, :].tobytes(), []).append(s)
+                groups.setdefault(p01[:, s, :].tobytes(), []).append(s)
         self.groups = [
-            (np.array(v), np.ascontiguousarray(p01[:, :, v[0], :])) for v in groups.values()
+            (None if len(v) == n_s else np.array(v), np.ascontiguousarray(p01[:, v[0], :]))
+            for v in groups.values()
         ]
-        self.me = np.concatenate([ex.months, ex.ends], axis=2)  # [k, d, 2b]
+        self.me = np.concatenate([ex.months, ex.ends], axis=2).reshape(n_k * n_d, c)
+        # workspace, reused block after block (fresh memory costs page faults)
+        self.kd = np.empty((BLOCK, size), dtype=np.intp)
+        self.e = np.empty((BLOCK, size))
+        self.x = np.empty((BLOCK, size, n_s))
+        self.t = np.empty((BLOCK, size, c))
+        self.me_ws = np.empty((BLOCK, size, c))
 
     def __call__(self, rs: _Resample, idx: np.ndarray, comp: np.ndarray, nce: np.ndarray) -> _Step:
-        plan = self.plan
-        x = plan.inputs.baseline[idx]  # [m, slot, s]
-        d = plan.dix[idx]
-        k = plan.slot_k[None, :]
+        m = len(idx)
+        kd = np.take(self.dix, idx, out=self.kd[:m], mode="clip")
+        kd += self.kd0
+        x = np.take(self.baseline, idx, axis=0, out=self.x[:m], mode="clip")  # [m, slot, s]
         base = np.matmul(x.transpose(0, 2, 1), self.kb)
-        xe = x * np.where(comp, 1.0, nce[:, None])[:, :, None]
+        e = self.e[:m]
+        np.copyto(e, nce[:, None])
+        np.copyto(e, 1.0, where=comp)
         q = np.zeros(base.shape)
         for services, table in self.groups:
-            q[:, services, :] = np.matmul(xe[:, :, services].transpose(0, 2, 1), table[k, d])
-        me = self.me[k, d]  # [m, slot, 2b]
+            t = np.take(table, kd, axis=0, out=self.t[:m], mode="clip")  # [m, slot, 2b]
+            t *= e[:, :, None]
+            if services is None:
+                np.matmul(x.transpose(0, 2, 1), t, out=q)
+            else:
+                q[:, services, :] = np.matmul(x[:, :, services].transpose(0, 2, 1), t)
+        me = np.take(self.me, kd, axis=0, out=self.me_ws[:m], mode="clip")  # months | ends
         n_b = me.shape[2] // 2
         months = me[:, :, :n_b].sum(axis=1)
         ends = np.matmul(comp.astype(float)[:, None, :], me[:, :, n_b:])[:, 0, :]

@@ -34,8 +34,17 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
     assert "£1.66 back per £1" in r.stdout
     assert "chance of breaking even 100%" in r.stdout
     s = json.loads((out / "summary.json").read_text())
-    assert set(s) == {"scenario", "fam_version", "seed", "iterations", "price_base_year",
-                      "inputs_sha256", "central", "monte_carlo", "by_agency"}
+    assert set(s) == {
+        "scenario",
+        "fam_version",
+        "seed",
+        "iterations",
+        "price_base_year",
+        "inputs_sha256",
+        "central",
+        "monte_carlo",
+        "by_agency",
+    }
     assert set(s["central"]) == {"costs", "benefits", "npv", "bcr", "roi", "payback_years"}
     assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive"}
     assert set(s["monte_carlo"]["npv"]) == {"mean", "p5", "p50", "p95"}
@@ -53,3 +62,23 @@ def test_missing_scenario_is_one_line_exit_2(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0
     assert "nope.yaml" in r.stderr and "not found" in r.stderr
+
+
+def test_workers_option_gives_identical_summary(tmp_path):
+    src = FIXTURES / "hand"
+    work = tmp_path / "hand"
+    shutil.copytree(src, work)
+    text = (
+        (work / "scenario.yaml")
+        .read_text()
+        .replace("bootstrap: false, poisson: false", "bootstrap: true, poisson: true")
+    )
+    (work / "scenario.yaml").write_text(text)
+    outs = []
+    for k, extra in enumerate(([], ["--workers", "2"])):
+        out = tmp_path / f"o{k}"
+        r = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "-q", *extra)
+        assert r.returncode == 0, r.stderr
+        outs.append(out)
+    assert (outs[0] / "summary.json").read_text() == (outs[1] / "summary.json").read_text()
+    assert (outs[0] / "iterations.csv").read_text() == (outs[1] / "iterations.csv").read_text()
