@@ -112,3 +112,19 @@ def test_pilot_scenario_reports_prior_and_updated(tmp_path):
     assert o["savings"] == pytest.approx(o["counterfactual_cost"] - o["observed_cost"])
     paths = api.write_reports(res, tmp_path / "out")
     assert paths["update"].exists()
+
+
+def test_briefing_shows_prior_and_updated_side_by_side(tmp_path):
+    import json
+    import subprocess
+
+    res = api.run(PILOT, iterations=800)
+    paths = api.write_reports(res, tmp_path / "out")
+    up = json.loads(paths["update"].read_text())
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Updated with the programme's own data" in text
+    assert "Before and after the update" in text
+    assert f"{up['updated']['prob_npv_positive']:.0%}" in text
+    assert f"{up['prior']['prob_npv_positive']:.0%}" in text

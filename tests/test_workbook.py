@@ -51,7 +51,7 @@ def named(wb: openpyxl.Workbook, name: str) -> object:
 def test_sheets_and_names(hand: tuple[api.Results, Path]) -> None:
     _, path = hand
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:9] == [
+    assert wb.sheetnames[:10] == [
         "Cover",
         "Inputs",
         "UnitCosts",
@@ -60,6 +60,7 @@ def test_sheets_and_names(hand: tuple[api.Results, Path]) -> None:
         "Calculations",
         "Outputs",
         "MonteCarlo",
+        "Sensitivity",
         "Checks",
     ]
     for name in (

@@ -7,7 +7,9 @@ Pages (A4 portrait):
    £ back per £1;
 3. figures: who pays and who saves by agency, and the inputs that move NPV most (tornado,
    when fam.sensitivity is available); the social impact bond when the results carry one;
-4. onwards: assumptions and sources (uncertain inputs, unit costs), method notes with the
+4. what matters and what to research next (fam/writers/briefing_sensitivity.py): the
+   break-even curve, switching values in words and the value of information;
+5. onwards: assumptions and sources (uncertain inputs, unit costs), method notes with the
    definitions of DESIGN.md, and provenance.
 
 `write_briefing` returns the number of pages written. The output depends only on the results,
@@ -52,6 +54,7 @@ from fam.writers.briefing_style import (  # noqa: E402
     per_pound,
     shorten,
 )
+from fam.writers.briefing_update import update_section  # noqa: E402
 
 if TYPE_CHECKING:
     from fam.api import Results
@@ -519,10 +522,10 @@ def _agencies(doc: Doc, results: Results) -> None:
 
 def _sensitivity(results: Results) -> pd.DataFrame | None:
     try:
-        from fam.sensitivity import tornado
+        from fam.sensitivity import report
     except ImportError:
         return None
-    frame = tornado(results)
+    frame = report(results).tornado
     if frame is None or len(frame) == 0:
         return None
     return frame
@@ -558,6 +561,21 @@ def _tornado(doc: Doc, results: Results, frame: pd.DataFrame, top: int = 8) -> N
         lambda name, label: plain_label(mi, name, label),
         lambda name, v: _value(name, v),
         f"Net present value, {_money_label(sc)}",
+    )
+
+
+def _what_to_research(doc: Doc, results: Results) -> None:
+    """The break-even curve, switching values and value of information (own page)."""
+    try:
+        from fam.writers.briefing_sensitivity import sensitivity_page
+    except ImportError:  # fam.sensitivity not available
+        return
+    mi = results.inputs
+    sensitivity_page(
+        doc,
+        results,
+        lambda name, label: plain_label(mi, name, label),
+        lambda name, v: _value(name, v),
     )
 
 
@@ -789,6 +807,8 @@ def build_briefing(results: Results, run_date: str) -> Doc:
     if frame is not None:
         _tornado(doc, results, frame)
     sib_section(doc, results, _service_names(results.inputs))
+    update_section(doc, results, _service_names(results.inputs))
+    _what_to_research(doc, results)
     doc.new_page()
     doc.heading("Assumptions and sources", size=13)
     _inputs_table(doc, results)

@@ -414,3 +414,71 @@ def best_chart(ax: Axes, names: Sequence[str], shares: Sequence[float]) -> None:
     ax.set_xlabel("Share of simulations in which the option has the highest NPV")
     style_axes(ax)
     ax.grid(axis="y", visible=False)
+
+
+# ---------------------------------------------------------------------------- sensitivity
+
+
+def break_even_chart(
+    ax: Axes,
+    costs: np.ndarray,
+    probs: np.ndarray,
+    scenario_cost: float,
+    scenario_prob: float,
+    half: float | None,
+    xlabel: str,
+) -> None:
+    """P(NPV > 0) against the programme cost per client, the scenario's cost marked; `half`
+    is the cost at which the chance is 50% (marked when inside the range)."""
+    c = np.asarray(costs, dtype=float)
+    p = np.asarray(probs, dtype=float)
+    ax.plot(c, p, color=BLUE, lw=2.2, label="Chance of breaking even (NPV above £0)")
+    ax.axhline(0.5, color=INK, lw=1.0, ls="--", label="50%: as likely as not")
+    ax.axvline(
+        scenario_cost,
+        color=VERMILLION,
+        lw=1.3,
+        ls="-.",
+        label=f"This scenario's cost ({money(scenario_cost)} per client)",
+    )
+    ax.plot(
+        [scenario_cost], [scenario_prob], marker="D", ms=7, color=VERMILLION, mec=INK, ls="none"
+    )
+    left = scenario_cost > c[0] + 0.75 * (c[-1] - c[0])  # no room on the right
+    high = scenario_prob > 0.7  # no room above
+    ax.annotate(
+        f"{pct(scenario_prob)} chance at\n{money(scenario_cost)} per client",
+        xy=(scenario_cost, scenario_prob),
+        xytext=(-10 if left else 10, -22 if high else 22),
+        textcoords="offset points",
+        ha="right" if left else "left",
+        va="top" if high else "bottom",
+        fontsize=8,
+        color=VERMILLION,
+        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+    )
+    if (
+        half is not None
+        and c[0] <= half <= c[-1]
+        and abs(half - scenario_cost) > 0.04 * (c[-1] - c[0])
+    ):
+        ax.plot([half], [0.5], marker="o", ms=6, mfc="white", mec=INK, ls="none")
+        left_of = half < scenario_cost
+        ax.annotate(
+            f"50% at {money(half)}",
+            xy=(half, 0.5),
+            xytext=(-8, -14) if left_of else (8, 6),
+            textcoords="offset points",
+            ha="right" if left_of else "left",
+            va="top" if left_of else "bottom",
+            fontsize=8,
+            color=INK,
+        )
+    ax.set_xlim(float(c[0]), float(c[-1]))
+    ax.set_ylim(0, 1.04)
+    ax.xaxis.set_major_formatter(MONEY_AXIS)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Chance of breaking even")
+    style_axes(ax)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=8)
