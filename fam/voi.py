@@ -188,11 +188,19 @@ def _penalised_fit(design: FloatArray, y: FloatArray, penalty: FloatArray) -> Fl
     return np.asarray(design @ best_beta, dtype=np.float64)
 
 
+# Groups of more inputs than this are fitted additively (no pairwise products): the number of
+# products grows as p^2 and, for large groups such as "all drawn inputs", their cost (and
+# their noise) outweighs what interactions add. Documented in docs/voi.md.
+_MAX_PAIR_INPUTS = 6
+
+
 def _poly_fit(y: FloatArray, x: FloatArray) -> FloatArray:
     """Linear + quadratic (+ pairwise products) fallback, ridge chosen by GCV."""
     n, p = x.shape
     z = np.column_stack([_standardise(x[:, j]) for j in range(p)])
-    pairs = [(i, j) for i in range(p) for j in range(i + 1, p)]
+    pairs = (
+        [(i, j) for i in range(p) for j in range(i + 1, p)] if p <= _MAX_PAIR_INPUTS else []
+    )
     # Richest model the number of iterations supports.
     candidates = [
         [z, z**2, *(z[:, [i]] * z[:, [j]] for i, j in pairs)],
@@ -217,7 +225,7 @@ def _gam_fit(y: FloatArray, x: FloatArray) -> FloatArray | None:
     Returns None when there are too few iterations for a spline basis.
     """
     n, p = x.shape
-    n_pairs = p * (p - 1) // 2
+    n_pairs = p * (p - 1) // 2 if p <= _MAX_PAIR_INPUTS else 0
     if p == 1:
         n_unique = np.unique(x[:, 0]).size
         k = min(_MAX_KNOTS_ONE, n // _ITER_PER_COEF - 4, n_unique - 2)
