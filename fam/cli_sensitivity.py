@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
-
-from fam.errors import InputError
 
 
 @click.command(name="sensitivity")
@@ -30,12 +26,11 @@ def sensitivity(
     outcomes for BCEA, dampack or voi users, and prints the main findings."""
     from fam import api, voi
     from fam import sensitivity as sens
-    from fam.writers import default_out_dir
+    from fam.writers import check_destination, default_out_dir, staged
 
     res = api.run(scenario, seed=seed, iterations=iterations)
     dest = out_dir or default_out_dir(res) / "sensitivity"
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise InputError(f"{dest}: results are already there; use --force to replace them")
+    check_destination(dest, force=force)
     tables = {
         "tornado.csv": sens.tornado(res),
         "switching_values.csv": sens.switching_values(res),
@@ -51,17 +46,9 @@ def sensitivity(
     )
     tables["psa_long.csv"] = voi.long_format(params, outcomes)
     tables["psa_parameters.csv"] = voi.psa_parameters(params)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-    try:
+    with staged(dest) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / name, index=False, float_format="%.10g")
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     for name in tables:
         click.echo(str(dest / name))
     top = tables["tornado.csv"].head(5)

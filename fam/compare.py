@@ -18,8 +18,6 @@ uncertainty about the *difference*, not the sum of the two options' uncertaintie
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +28,7 @@ import pandas as pd
 from fam import __version__
 from fam.errors import InputError
 from fam.finance import clean, describe, payback_years
+from fam.writers import check_destination, staged
 
 if TYPE_CHECKING:
     from fam.api import Results
@@ -325,17 +324,6 @@ def write_pdf(results: Sequence[Results], path: Path) -> None:
         _write_pdf_fallback(results, path)
 
 
-def check_destination(dest: Path, *, force: bool = False) -> None:
-    """Refuse a destination that is a file, or holds a report, unless `force`."""
-    if dest.exists() and not dest.is_dir():
-        raise InputError(f"{dest}: exists and is not a folder; choose another output folder")
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise InputError(
-            f"{dest}: a report is already there; use --force to replace it or --out for "
-            "another folder"
-        )
-
-
 def default_out_dir(results: Sequence[Results]) -> Path:
     return default_out_dir_for([r.stem for r in results])
 
@@ -354,23 +342,11 @@ def write_comparison(
     check_comparable(results)
     dest = Path(out_dir) if out_dir is not None else default_out_dir(results)
     check_destination(dest, force=force)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-    try:
+    with staged(dest) as tmp:
         data = summary(results)
         (tmp / "comparison.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         _write_xlsx(results, tmp / "comparison.xlsx")
         write_pdf(results, tmp / "comparison.pdf")
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{tmp.name[-8:]}")
-            dest.rename(old)
-        tmp.rename(dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {
         "xlsx": dest / "comparison.xlsx",
         "pdf": dest / "comparison.pdf",

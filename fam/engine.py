@@ -658,6 +658,21 @@ def simulate(
     come); `progress(n)` is called as each chunk of n iterations arrives, with or without one.
     """
     p, draws = draw_params(plan.inputs, seed, iterations)
+    return simulate_with(plan, p, draws, seed, chunk_size, progress, mapper)
+
+
+def simulate_with(
+    plan: Plan,
+    p: Params,
+    draws: dict[str, np.ndarray],
+    seed: int,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
+) -> Draws:
+    """The Monte Carlo with given parameter values (e.g. posterior draws, fam.update), with
+    the cohort and count random streams of `seed`."""
+    iterations = len(p.trend)
     size = chunk_size or default_chunk(plan)
     size = -(-size // BLOCK) * BLOCK  # whole random-number blocks
     spans = list(chunks(iterations, size))

@@ -30,16 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fam.distributions import uniforms
-from fam.engine import (
-    BLOCK,
-    Draws,
-    Params,
-    Plan,
-    chunks,
-    default_chunk,
-    draw_params,
-    simulate_chunk,
-)
+from fam.engine import Draws, Params, Plan, draw_params, simulate_with
 from fam.finance import bcr, clean, describe
 from fam.loading import ModelInputs
 from fam.model import profile, ramp
@@ -164,24 +155,6 @@ def _take(p: Params, idx: np.ndarray) -> Params:
     return Params(*(getattr(p, f)[idx] for f in p.__dataclass_fields__))
 
 
-def run_with(plan: Plan, p: Params, draws: dict[str, np.ndarray], seed: int) -> Draws:
-    """The Monte Carlo with given parameter draws (same cohort and count streams)."""
-    n = len(p.trend)
-    size = -(-default_chunk(plan) // BLOCK) * BLOCK
-    parts = [simulate_chunk(plan, _take(p, np.arange(a, b)), seed, a) for a, b in chunks(n, size)]
-    out = {k: np.concatenate([r[k] for r in parts]) for k in parts[0]}
-    return Draws(
-        params=draws,
-        costs=out["costs"],
-        benefits=out["benefits"],
-        net_by_year=out["net_by_year"],
-        agency_benefits=out["agency_benefits"],
-        costs_by_year=out["costs_by_year"],
-        benefits_by_year=out["benefits_by_year"],
-        headline=plan.headline,
-    )
-
-
 @dataclass(frozen=True)
 class Update:
     evidence: list[Evidence]
@@ -291,5 +264,5 @@ def update(results: Results) -> Update:
     idx = resample(w, results.seed)
     post_p = _take(p, idx)
     post_draws = {k: v[idx] for k, v in draws.items()}
-    posterior = run_with(plan, post_p, post_draws, results.seed)
+    posterior = simulate_with(plan, post_p, post_draws, results.seed)
     return Update(ev, ess, idx, results.draws, posterior, observed_to_date(results))

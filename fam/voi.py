@@ -198,9 +198,7 @@ def _poly_fit(y: FloatArray, x: FloatArray) -> FloatArray:
     """Linear + quadratic (+ pairwise products) fallback, ridge chosen by GCV."""
     n, p = x.shape
     z = np.column_stack([_standardise(x[:, j]) for j in range(p)])
-    pairs = (
-        [(i, j) for i in range(p) for j in range(i + 1, p)] if p <= _MAX_PAIR_INPUTS else []
-    )
+    pairs = [(i, j) for i in range(p) for j in range(i + 1, p)] if p <= _MAX_PAIR_INPUTS else []
     # Richest model the number of iterations supports.
     candidates = [
         [z, z**2, *(z[:, [i]] * z[:, [j]] for i, j in pairs)],

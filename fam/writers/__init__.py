@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,36 @@ def default_out_dir(results: Results) -> Path:
     return Path(d) if d else Path("reports") / results.stem
 
 
+def check_destination(dest: Path, *, force: bool = False) -> None:
+    """Refuse a destination that is a file, or already holds files, unless `force`."""
+    if dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest}: exists and is not a folder; choose another output folder")
+    if dest.exists() and any(dest.iterdir()) and not force:
+        raise InputError(
+            f"{dest}: a report is already there; use --force to replace it or --out for another folder"
+        )
+
+
+@contextmanager
+def staged(dest: Path) -> Iterator[Path]:
+    """A temporary folder beside `dest` to write into; moved into place only if the block
+    completes (replacing what was there), removed if it fails or is interrupted."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    try:
+        yield tmp
+        old = None
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old-{tmp.name[-8:]}")
+            dest.rename(old)
+        tmp.rename(dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_all(
     results: Results,
     out_dir: str | Path | None = None,
@@ -35,22 +67,15 @@ def write_all(
     from fam.writers.workbook import write_workbook
 
     dest = Path(out_dir) if out_dir is not None else default_out_dir(results)
-    if dest.exists() and not dest.is_dir():
-        raise InputError(f"{dest}: exists and is not a folder; choose another output folder")
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise InputError(
-            f"{dest}: a report is already there; use --force to replace it or --out for another folder"
-        )
+    check_destination(dest, force=force)
     src = results.inputs.scenario_path.resolve()
     if src.is_relative_to(dest.resolve()):
         raise InputError(
             f"{dest}: the scenario being run ({src.name}) is inside this output folder and "
             "would be replaced; copy it elsewhere or use --out for another folder"
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
     stem = results.stem
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-    try:
+    with staged(dest) as tmp:
         write_summary(results, tmp / "summary.json")
         write_iterations(results, tmp / "iterations.csv")
         if results.update is not None:
@@ -64,16 +89,6 @@ def write_all(
             detail = client_detail_frame(results.inputs, client_detail_salt)
         write_workbook(results, tmp / f"{stem}.xlsx", detail)
         write_briefing(results, tmp / f"{stem}.pdf")
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{tmp.name[-8:]}")
-            dest.rename(old)
-        tmp.rename(dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     names = ["xlsx", "pdf", "summary", "iterations"]
     files = [f"{stem}.xlsx", f"{stem}.pdf", "summary.json", "iterations.csv"]
     if results.update is not None:
