@@ -43,12 +43,62 @@ class CohortData:
     use_path: str
 
 
-def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str]) -> pd.DataFrame:
-    """Read a CSV (lines starting with '#' are comments) as strings, with strict columns.
+def _xlsx_records(p: Path, sheet: str) -> list[tuple[int, list[str]]]:
+    """Rows of one sheet of a workbook as text, numbered by spreadsheet row."""
+    import datetime as _dt
 
-    Adds `_line`, the line number of each row in the file, for error messages.
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable workbook is an input error
+        raise InputError(f"{p}: not a readable .xlsx workbook ({type(e).__name__})") from None
+    if sheet not in wb.sheetnames:
+        raise InputError(
+            f"{p}: no sheet {sheet!r}; a cohort workbook needs sheets 'clients' and "
+            f"'service_use' (found: {', '.join(wb.sheetnames)})"
+        )
+
+    def text(v: object) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, _dt.datetime):
+            return v.date().isoformat()
+        if isinstance(v, _dt.date):
+            return v.isoformat()
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    out = []
+    for i, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
+        rec = [text(v) for v in row]
+        while rec and rec[-1] == "":
+            rec.pop()
+        if any(f.strip() for f in rec) and not rec[0].lstrip().startswith("#"):
+            out.append((i, rec))
+    wb.close()
+    return out
+
+
+def read_table(
+    path: str | Path, required: Sequence[str], optional: Sequence[str], sheet: str = ""
+) -> pd.DataFrame:
+    """Read a CSV (lines starting with '#' are comments) as strings, with strict columns;
+    or, for an .xlsx file, the sheet `sheet` of it.
+
+    Adds `_line`, the line (or spreadsheet row) number of each row, for error messages.
     """
     p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file():
+        sheet_rows = _xlsx_records(p, sheet)
+        if not sheet_rows:
+            raise InputError(
+                f"{p}: sheet {sheet!r} is empty; expected a header row with {', '.join(required)}"
+            )
+        return _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -82,6 +132,17 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
         raise InputError(
             f"{p}: the file is empty; expected a header row with {', '.join(required)}"
         )
+    return _frame(str(p), numbered, required, optional)
+
+
+def _frame(
+    p: str,
+    numbered: list[tuple[int, list[str]]],
+    required: Sequence[str],
+    optional: Sequence[str],
+    ragged: bool = False,
+) -> pd.DataFrame:
+    """Strict header checks, then the rows as a frame of stripped strings with `_line`."""
     rows = [rec for _, rec in numbered]
     header = [h.strip() for h in rows[0]]
     missing = [c for c in required if c not in header]
@@ -100,6 +161,8 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
         dup = next(h for h in header if header.count(h) > 1)
         raise InputError(f"{p}: line {numbered[0][0]}: column {dup!r} appears twice")
     body = rows[1:]
+    if ragged:  # spreadsheet rows: missing trailing cells are blanks
+        body = [r + [""] * (len(header) - len(r)) if len(r) < len(header) else r for r in body]
     for (line, _), r in zip(numbered[1:], body, strict=True):
         if len(r) != len(header):
             raise InputError(f"{p}: line {line}: expected {len(header)} fields, found {len(r)}")
@@ -174,7 +237,7 @@ def load_cohort(
     `units` maps each known service code to its unit; services not in it are errors.
     """
     cp, up = str(clients_path), str(use_path)
-    cl = read_table(clients_path, CLIENT_REQUIRED, CLIENT_OPTIONAL)
+    cl = read_table(clients_path, CLIENT_REQUIRED, CLIENT_OPTIONAL, sheet="clients")
     if cl.empty:
         raise InputError(f"{cp}: no clients; expected at least one data row")
     blank_id = cl["client_id"] == ""
@@ -221,7 +284,7 @@ def load_cohort(
         }
     )
 
-    su = read_table(use_path, USE_REQUIRED, USE_OPTIONAL)
+    su = read_table(use_path, USE_REQUIRED, USE_OPTIONAL, sheet="service_use")
     index = pd.Series(np.arange(len(clients)), index=clients["client_id"])
     cidx = su["client_id"].map(index)
     if cidx.isna().any():

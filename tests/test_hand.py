@@ -90,3 +90,31 @@ def test_reporting_periods_add_up(hand_scenario):
     # each quarter of year 0 saves a quarter of £2,540
     assert by_q[0] == pytest.approx(2540 / 4)
     assert q.attrs["programme_costs"][0] == pytest.approx(3000)
+
+
+def test_cohort_as_two_sheets_of_one_workbook(tmp_path, hand_scenario):
+    """DESIGN.md: clients.csv and service_use.csv are also accepted as two sheets of one
+    .xlsx; the hand fixture gives the same central case either way."""
+    import shutil
+
+    import pandas as pd
+
+    from fam.errors import InputError
+
+    d = tmp_path / "hand"
+    shutil.copytree(hand_scenario.parent, d)
+    with pd.ExcelWriter(d / "cohort.xlsx") as xw:
+        pd.read_csv(d / "clients.csv", dtype=str).to_excel(xw, sheet_name="clients", index=False)
+        pd.read_csv(d / "service_use.csv", dtype=str).to_excel(
+            xw, sheet_name="service_use", index=False
+        )
+    text = (d / "scenario.yaml").read_text()
+    text = text.replace("clients: clients.csv", "clients: cohort.xlsx")
+    text = text.replace("service_use: service_use.csv", "service_use: cohort.xlsx")
+    (d / "scenario.yaml").write_text(text)
+    res = api.run(d / "scenario.yaml")
+    assert round(res.summary()["central"]["npv"], 2) == 1994.11
+    with pd.ExcelWriter(d / "cohort.xlsx") as xw:
+        pd.read_csv(d / "clients.csv", dtype=str).to_excel(xw, sheet_name="clients", index=False)
+    with pytest.raises(InputError, match="no sheet 'service_use'"):
+        api.run(d / "scenario.yaml")
