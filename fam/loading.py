@@ -385,7 +385,7 @@ def load_from_scenario(
             d,
             factor,
             lower=0.0,
-            label=f"Programme cost {key.replace('_', ' ')} ({py} prices)",
+            label=f"Programme cost {key.replace('_', ' ')} (uprated from {py} prices)",
             source=pc.source,
         )
 
