@@ -162,7 +162,7 @@ def run(
     client_detail: bool,
     salt_file: Path | None,
 ) -> None:
-    """Run SCENARIO (a .yaml file) and write its reports.
+    """Run SCENARIO (a .yaml file, or a workbook written by fam) and write its reports.
 
     Writes <scenario>.xlsx, <scenario>.pdf, summary.json and iterations.csv, then prints
     their paths and the headline: NPV, £ back per £1 and the chance of breaking even.
