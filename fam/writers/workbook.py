@@ -33,17 +33,7 @@ from fam.sensitivity import REPORT_MAX_INPUTS
 from fam.workbook_input import (
     FOLDER_LABEL,
     FOLDER_NAME,
-    H_DIST,
-    H_EDITED,
-    H_FACTOR,
-    H_KEY,
-    H_LABEL,
-    H_PRICE_YEAR,
-    H_SOURCE,
-    H_TYPE,
-    H_UPRATED,
-    H_VALUE,
-    H_WRITTEN,
+    INPUT_HEADERS,
     INPUTS,
     T_BOOL,
     T_CHOICE,
@@ -550,19 +540,7 @@ def _write_inputs(
     ws.write(
         2, 3, "relative paths below resolve from this folder (blank: this file's folder)", bk.note
     )
-    headers = [
-        H_KEY,
-        H_LABEL,
-        H_TYPE,
-        H_VALUE,
-        H_DIST,
-        H_PRICE_YEAR,
-        H_FACTOR,
-        H_UPRATED,
-        H_SOURCE,
-        H_WRITTEN,
-        H_EDITED,
-    ]
+    headers = list(INPUT_HEADERS)  # the layout workbook_input reads back
     ws.write_row(HDR, 0, headers, bk.head)
     by_key: dict[str, InRow] = {}
     r = HDR + 1
