@@ -12,7 +12,7 @@ expected counts; the workbook's formulas recompute it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -310,56 +310,76 @@ def _in_block(x: np.ndarray, lo: int, hi: int, a: int) -> np.ndarray:
     return out
 
 
+def pick(u: np.ndarray, n: int, completion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Data clients (0 .. n - 1) and completer flags from uniforms u [iteration, slot].
+
+    x = u x n: the client is floor(x), a completer if x - floor(x) < completion (the
+    fractional part is uniform whichever client is picked). `fam.kernels.cell_sums` does
+    the same arithmetic.
+    """
+    x = u * n
+    client = np.minimum(x.astype(np.int64), n - 1)
+    return client, (x - client) < completion[:, None]
+
+
+def _aligned(shape: tuple[int, ...]) -> np.ndarray:
+    """An empty float array starting on a 64-byte cache line (numpy only promises 16): a row
+    of 16 floats then spans 2 lines, not 3, and the bootstrap reads rows at random."""
+    size = int(np.prod(shape))
+    buf = np.empty(size + 8)
+    start = (-buf.ctypes.data % 64) // 8
+    return buf[start : start + size].reshape(shape)
+
+
 @dataclass(frozen=True)
 class _Resample:
-    """What the bootstrap needs for every block of a chunk, prepared once per chunk."""
+    """The bootstrap: `size` slots per iteration, each a data client drawn with replacement.
+
+    One uniform per slot (`fam.kernels`) picks the client and whether it completes; the
+    uniforms of block b come from stream ("cohort.bootstrap", b), iteration after iteration,
+    so no iteration's draws depend on how the run is chunked.
+    """
 
     plan: Plan
     rows: np.ndarray  # [data client, s + 1]: baseline use per month, then 1 (counts clients)
-    key0: np.ndarray  # [BLOCK, slot]: first cell of (iteration, intake month)
-    dkey: np.ndarray  # [data client]: 2 x its duration index
-    ones: np.ndarray  # [BLOCK x slot]
-    u: np.ndarray  # [BLOCK, slot] workspace (reused: fresh memory costs page faults)
-    key: np.ndarray  # [BLOCK, slot] workspace
+    slot_cell: np.ndarray  # [slot]: first (k, d, completer) cell of the slot's intake month
+    client_cell: np.ndarray  # [data client]: 2 x its duration index
+    u: np.ndarray  # [slot] workspace (reused: fresh memory costs page faults)
+    g: np.ndarray  # [cell, s + 1] workspace: one iteration's cell sums
 
     @classmethod
     def of(cls, plan: Plan) -> _Resample:
         mi = plan.inputs
         n_d, n_s = len(plan.dvals), len(mi.services)
-        rows = np.empty((len(plan.dix), n_s + 1))
+        rows = _aligned((len(plan.dix), n_s + 1))
         rows[:, :n_s] = mi.baseline
         rows[:, n_s] = 1.0
+        slot_cell = (plan.slot_k * (n_d * 2)).astype(np.int64)
+        client_cell = (plan.dix * 2).astype(np.int64)
         n_cells = len(mi.intake) * n_d * 2
-        key0 = (np.arange(BLOCK) * n_cells)[:, None] + (plan.slot_k * (n_d * 2))[None, :]
-        ws = key0.shape
-        return cls(
-            plan, rows, key0, plan.dix * 2, np.ones(key0.size), np.empty(ws), np.empty_like(key0)
-        )
+        u, g = np.empty(len(plan.slot_k)), _aligned((n_cells, n_s + 1))
+        return cls(plan, rows, slot_cell, client_cell, u, g)
 
-    def draw(self, seed: int, block: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per slot of a block: the data client drawn, and a uniform (completer if below)."""
+    def uniforms(self, seed: int, block: int) -> np.ndarray:
+        """The block's uniforms [BLOCK, slot] (the small-cohort path draws them at once)."""
         rng = _rng(seed, "cohort.bootstrap", block)
-        shape = self.key0.shape
-        return rng.integers(0, len(self.plan.dix), size=shape), rng.random(out=self.u)
+        return rng.random((BLOCK, len(self.u)))
 
-    def cells(self, idx: np.ndarray, comp: np.ndarray) -> np.ndarray:
-        """Sums of `rows` per iteration and (k, d, completer) cell: [m, k, d, 2, s + 1].
+    def each(self, seed: int, block: int, completion: np.ndarray) -> Iterator[np.ndarray]:
+        """Each iteration of the block in turn: its cell sums [k, d, 2, s + 1] of `rows` per
+        (intake month, duration, completer), in a workspace the next iteration overwrites.
 
-        A sparse product adds each cell's clients in slot order, so no sum depends on the other
-        iterations in the block, nor on chunking.
+        Each iteration's uniforms are drawn and summed before the next are drawn, so they
+        stay in cache; the stream is the same as `uniforms`.
         """
-        from scipy import sparse
+        from fam.kernels import cell_sums
 
-        plan = self.plan
-        m, n_k, n_d = len(idx), len(plan.inputs.intake), len(plan.dvals)
-        key = np.take(self.dkey, idx, out=self.key[:m], mode="clip")
-        key += self.key0[:m]
-        key += comp
-        mat = sparse.coo_array(
-            (self.ones[: key.size], (key.ravel(), idx.ravel())),
-            shape=(m * n_k * n_d * 2, len(plan.dix)),
-        )
-        return np.asarray(mat @ self.rows).reshape(m, n_k, n_d, 2, self.rows.shape[1])
+        g = self.g.reshape(len(self.plan.inputs.intake), len(self.plan.dvals), 2, -1)
+        rng = _rng(seed, "cohort.bootstrap", block)
+        for i in range(BLOCK):
+            rng.random(out=self.u)
+            cell_sums(self.u, completion[i], self.slot_cell, self.client_cell, self.rows, self.g)
+            yield g
 
 
 def _bootstrap_cells(plan: Plan, p: Params, seed: int, first: int, count: int) -> Cells:
@@ -369,9 +389,9 @@ def _bootstrap_cells(plan: Plan, p: Params, seed: int, first: int, count: int) -
     rs = _Resample.of(plan)
     g = np.empty((count, n_k, n_d, 2, n_s + 1))
     for block, lo, hi, a in _blocks(first, count):
-        idx, u = rs.draw(seed, block)
-        comp = u[lo:hi] < p.completion[a : a + hi - lo, None]
-        g[a : a + hi - lo] = rs.cells(idx[lo:hi], comp)
+        for i, cells in enumerate(rs.each(seed, block, _in_block(p.completion, lo, hi, a))):
+            if lo <= i < hi:
+                g[a + i - lo] = cells
     cnt = g[..., n_s]
     s0 = g[:, :, :, 0, :n_s] + g[:, :, :, 1, :n_s]
     s1 = g[:, :, :, 1, :n_s] + p.nce[:, None, None, None] * g[:, :, :, 0, :n_s]
@@ -422,31 +442,47 @@ _Step = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class _ByCell:
-    """Large cohorts: sum the resampled clients into (k, d, completer) cells, then contract."""
+    """Large cohorts: each iteration's resampled clients summed into (k, d, completer) cells
+    and contracted with the exposures, both compiled (`fam.kernels`), one iteration at a
+    time so that its cells stay in cache."""
 
     def __init__(self, plan: Plan) -> None:
         ex = plan.year_exp
-        self.n_s = len(plan.inputs.services)
         self.kb = np.concatenate([ex.c0, ex.c1], axis=1)  # [k, 2b]
-        # stored [2b, k, d, s] (and cells [s, k, d, i]): the fastest einsum for this product
-        p01 = np.concatenate([ex.p0, ex.p1], axis=3)
-        self.p01 = np.ascontiguousarray(p01.transpose(3, 0, 1, 2)).transpose(1, 2, 3, 0)
+        self.table, self.table_of = _effect_profiles(plan)
         self.months, self.ends = ex.months, ex.ends
+        self.sk = np.empty(len(plan.inputs.services))  # workspace
 
-    def __call__(self, rs: _Resample, idx: np.ndarray, comp: np.ndarray, nce: np.ndarray) -> _Step:
-        n_s = self.n_s
-        g = rs.cells(idx, comp)  # [m, k, d, 2, s + 1]
-        m, n_k, n_d = g.shape[:3]
-        sk = g.reshape(m, n_k, n_d * 2, n_s + 1).sum(axis=2)
-        base = np.einsum("iks,kc->isc", sk[..., :n_s], self.kb)
-        s1 = np.empty((n_s, n_k, n_d, m)).transpose(3, 1, 2, 0)
-        np.multiply(g[:, :, :, 0, :n_s], nce[:, None, None, None], out=s1)
-        s1 += g[:, :, :, 1, :n_s]
-        q = np.einsum("ikds,kdsc->isc", s1, self.p01)
-        cnt = g[..., n_s]
-        months = np.einsum("ikd,kdb->ib", cnt[..., 0] + cnt[..., 1], self.months)
-        ends = np.einsum("ikd,kdb->ib", cnt[..., 1], self.ends)
-        return base, q, months, ends
+    def __call__(
+        self, rs: _Resample, seed: int, block: int, completion: np.ndarray, nce: np.ndarray
+    ) -> _Step:
+        from fam.kernels import contract
+
+        n_s, n_c = len(self.sk), self.kb.shape[1]
+        n_b = n_c // 2
+        base, q = np.empty((BLOCK, n_s, n_c)), np.empty((BLOCK, n_s, n_c))
+        counts = np.empty((BLOCK, 2 * n_b))
+        for i, g in enumerate(rs.each(seed, block, completion)):
+            contract(
+                g, nce[i], self.kb, self.table, self.table_of, self.months, self.ends,
+                self.sk, base[i], q[i], counts[i],
+            )  # fmt: skip
+        return base, q, counts[:, :n_b], counts[:, n_b:]
+
+
+def _effect_profiles(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct effect profiles [t, k, d, 2b] (p0 | p1) and each service's: [s], -1 for a
+    service without an effect (its programme-arm use is the counterfactual's)."""
+    ex = plan.year_exp
+    p01 = np.concatenate([ex.p0, ex.p1], axis=3)  # [k, d, s, 2b]
+    tables: dict[bytes, int] = {}
+    table_of = np.full(p01.shape[2], -1, dtype=np.int64)
+    for s, e in enumerate(plan.inputs.effects):
+        if e.change is not None:
+            table_of[s] = tables.setdefault(p01[:, :, s, :].tobytes(), len(tables))
+    first = {t: int(np.argmax(table_of == t)) for t in tables.values()}
+    table = np.stack([p01[:, :, first[t], :] for t in range(len(tables))] or [p01[:, :, 0, :]])
+    return np.ascontiguousarray(table), table_of
 
 
 class _ByClient:
@@ -460,14 +496,11 @@ class _ByClient:
         self.dix = plan.dix
         self.kd0 = plan.slot_k * n_d  # (k, d) row of each slot, before d
         self.kb = np.concatenate([ex.c0, ex.c1], axis=1)[plan.slot_k]  # [slot, 2b]
-        p01 = np.concatenate([ex.p0, ex.p1], axis=3).reshape(n_k * n_d, n_s, c)
-        groups: dict[bytes, list[int]] = {}  # services with the same profile share a product
-        for s, e in enumerate(mi.effects):
-            if e.change is not None:  # no effect: q is multiplied by a change of 0
-                groups.setdefault(p01[:, s, :].tobytes(), []).append(s)
+        table, table_of = _effect_profiles(plan)  # services with one profile share a product
         self.groups = [
-            (None if len(v) == n_s else np.array(v), np.ascontiguousarray(p01[:, v[0], :]))
-            for v in groups.values()
+            (None if (table_of == t).all() else np.flatnonzero(table_of == t), tab.reshape(-1, c))
+            for t, tab in enumerate(table)
+            if (table_of == t).any()
         ]
         self.me = np.concatenate([ex.months, ex.ends], axis=2).reshape(n_k * n_d, c)
         # workspace, reused block after block (fresh memory costs page faults)
@@ -477,7 +510,10 @@ class _ByClient:
         self.t = np.empty((BLOCK, size, c))
         self.me_ws = np.empty((BLOCK, size, c))
 
-    def __call__(self, rs: _Resample, idx: np.ndarray, comp: np.ndarray, nce: np.ndarray) -> _Step:
+    def __call__(
+        self, rs: _Resample, seed: int, block: int, completion: np.ndarray, nce: np.ndarray
+    ) -> _Step:
+        idx, comp = pick(rs.uniforms(seed, block), len(self.dix), completion)
         m = len(idx)
         kd = np.take(self.dix, idx, out=self.kd[:m], mode="clip")
         kd += self.kd0
@@ -529,9 +565,8 @@ def _bootstrap_sums(
     for block, lo, hi, a in _blocks(first, count):
         # whole blocks (iterations outside the chunk filled in) keep every array the same
         # shape, so each iteration's sums are computed alike however the run is chunked
-        idx, u = rs.draw(seed, block)
-        comp = u < _in_block(p.completion, lo, hi, a)[:, None]
-        base, q, months, ends = step(rs, idx, comp, _in_block(p.nce, lo, hi, a))
+        completion, nce = _in_block(p.completion, lo, hi, a), _in_block(p.nce, lo, hi, a)
+        base, q, months, ends = step(rs, seed, block, completion, nce)
         rows = slice(a, a + hi - lo)
         out.base[rows], out.q[rows] = base[lo:hi], q[lo:hi]
         out.counts[rows, n_b : 2 * n_b], out.counts[rows, 2 * n_b :] = months[lo:hi], ends[lo:hi]
