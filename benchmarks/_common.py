@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,31 +37,37 @@ _CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from fam import api, engine
 from fam.parallel import make_mapper
-path, n, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, n, workers, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 t = time.perf_counter()
 mi = api.load_scenario(path)
 plan = engine.make_plan(mi)
 load = time.perf_counter() - t
 mapper = make_mapper(workers=workers)
-t = time.perf_counter()  # timed without tracemalloc, whose bookkeeping slows allocation
-d = engine.simulate(plan, mi.scenario.monte_carlo.seed, n, mapper=mapper)
-took = time.perf_counter() - t
+times = []
+for _ in range(repeat):  # timed without tracemalloc, whose bookkeeping slows allocation
+    t = time.perf_counter()
+    d = engine.simulate(plan, mi.scenario.monte_carlo.seed, n, mapper=mapper)
+    times.append(time.perf_counter() - t)
 peak = None
 if workers == 1:  # peak memory from a second, traced run (the parent only)
     tracemalloc.start()
     engine.simulate(plan, mi.scenario.monte_carlo.seed, n)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-print(json.dumps({"load_s": load, "engine_s": took, "traced_peak_bytes": peak,
+print(json.dumps({"load_s": load, "engine_s": min(times), "first_s": times[0], "times": times,
+                  "traced_peak_bytes": peak,
                   "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "chunk": engine.default_chunk(plan), "npv_mean": float(d.npv.mean())}))
 """
 
 
-def engine_in_child(scenario: Path, iterations: int, workers: int = 1) -> dict[str, float]:
-    """Load, plan and simulate in a fresh interpreter; times, peak memory (traced and RSS)."""
+def engine_in_child(
+    scenario: Path, iterations: int, workers: int = 1, repeat: int = 1
+) -> dict[str, Any]:
+    """Load, plan and simulate (`repeat` times) in a fresh interpreter: the best time and the
+    first (which includes loading the compiled kernels), peak memory (traced and RSS)."""
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(scenario), str(iterations), str(workers)],
+        [sys.executable, "-c", _CHILD, str(scenario), str(iterations), str(workers), str(repeat)],
         capture_output=True,
         text=True,
         env=env(),
