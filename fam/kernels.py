@@ -10,17 +10,29 @@ which client was picked, so one draw does the work of two.
 fused loop adds each cell's clients in slot order, exactly as `numpy.add.at` over `pick`'s
 choices would (tests/test_kernels.py).
 
-numba compiles `cell_sums` on first use (cached on disk afterwards); it is imported only
-by cohorts large enough to take the cell path, so small runs do not pay for the import.
+numba compiles both functions on first use and caches them on disk (beside this file, or in
+the user's cache folder; in memory only if neither can be written). Results do not depend on
+the CPU's vector width: every sum runs in the same order (no fast-math). The module is
+imported only by cohorts large enough to take the cell path, so small runs do not pay for it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+def _compiled(fn: Callable[..., Any]) -> Any:
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # no writable cache location: compile in memory, every run
+        return njit(nogil=True)(fn)
+
+
+@_compiled
 def cell_sums(
     u: np.ndarray,
     completion: float,
@@ -50,7 +62,7 @@ def cell_sums(
             out[cell, c] += rows[a, c]
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def contract(
     g: np.ndarray,
     nce: float,

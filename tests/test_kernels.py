@@ -106,3 +106,26 @@ def test_cell_and_client_paths_draw_the_same_cohort():
     cells = next(iter(rs.each(9, 0, p.completion)))
     assert cells[..., 1, -1].sum() == comp[0].sum()
     assert cells[..., -1].sum() == len(plan.slot_k)
+
+
+def test_kernels_work_where_no_cache_can_be_written(monkeypatch):
+    """A read-only install and home: numba has nowhere to cache, fam compiles in memory."""
+    import importlib
+
+    import numba.core.caching
+
+    import fam.kernels
+
+    caching = numba.core.caching
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.6x
+    monkeypatch.setattr(impl, "_locator_classes", [])
+    fresh = importlib.reload(fam.kernels)
+    try:
+        out = np.empty((2, 2))
+        rows = np.array([[1.0, 1.0], [2.0, 1.0]])
+        one = np.zeros(1, dtype=np.int64)
+        fresh.cell_sums(np.array([0.75]), 0.0, one, np.zeros(2, dtype=np.int64), rows, out)
+        assert out.tolist() == [[2.0, 1.0], [0.0, 0.0]]  # u = .75: client 1, not a completer
+    finally:
+        monkeypatch.undo()
+        importlib.reload(fam.kernels)
