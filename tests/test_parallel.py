@@ -72,8 +72,17 @@ def test_chunk_size_does_not_change_results(hand_inputs, hand_serial, chunk, tmp
 
 
 def test_essex_chunk_sizes(essex_inputs, essex_serial, tmp_path):
+    assert not engine._by_client(engine.make_plan(essex_inputs))  # the compiled cell path
     for chunk in (50, 150):
         _same(essex_serial, api.run(essex_inputs, iterations=300, chunk_size=chunk), tmp_path)
+
+
+def test_client_path_chunk_sizes(tmp_path):
+    """The small-cohort path (per-client products, `engine._ByClient`) is chunk-invariant too."""
+    inputs = api.load_scenario(ROOT / "scenarios" / "link_worker.yaml")
+    assert engine._by_client(engine.make_plan(inputs))
+    serial = api.run(inputs, iterations=200)
+    _same(serial, api.run(inputs, iterations=200, chunk_size=50), tmp_path)
 
 
 def test_process_pool(hand_inputs, hand_serial, tmp_path):
