@@ -54,7 +54,7 @@ if workers == 1:  # peak memory from a second, traced run (the parent only)
     engine.simulate(plan, mi.scenario.monte_carlo.seed, n)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-print(json.dumps({"load_s": load, "engine_s": min(times), "first_s": times[0], "times": times,
+print(json.dumps({"load_s": load, "engine_s": min(times), "times": times,
                   "traced_peak_bytes": peak,
                   "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "chunk": engine.default_chunk(plan), "npv_mean": float(d.npv.mean())}))

@@ -475,13 +475,16 @@ def _effect_profiles(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     service without an effect (its programme-arm use is the counterfactual's)."""
     ex = plan.year_exp
     p01 = np.concatenate([ex.p0, ex.p1], axis=3)  # [k, d, s, 2b]
-    tables: dict[bytes, int] = {}
+    seen: dict[bytes, int] = {}
+    tables: list[np.ndarray] = []
     table_of = np.full(p01.shape[2], -1, dtype=np.int64)
     for s, e in enumerate(plan.inputs.effects):
         if e.change is not None:
-            table_of[s] = tables.setdefault(p01[:, :, s, :].tobytes(), len(tables))
-    first = {t: int(np.argmax(table_of == t)) for t in tables.values()}
-    table = np.stack([p01[:, :, first[t], :] for t in range(len(tables))] or [p01[:, :, 0, :]])
+            profile = p01[:, :, s, :]
+            table_of[s] = seen.setdefault(profile.tobytes(), len(seen))
+            if table_of[s] == len(tables):
+                tables.append(profile)
+    table = np.stack(tables) if tables else np.zeros((1,) + p01[:, :, 0, :].shape)
     return np.ascontiguousarray(table), table_of
 
 
@@ -498,9 +501,11 @@ class _ByClient:
         self.kb = np.concatenate([ex.c0, ex.c1], axis=1)[plan.slot_k]  # [slot, 2b]
         table, table_of = _effect_profiles(plan)  # services with one profile share a product
         self.groups = [
-            (None if (table_of == t).all() else np.flatnonzero(table_of == t), tab.reshape(-1, c))
-            for t, tab in enumerate(table)
-            if (table_of == t).any()
+            (
+                None if (table_of == t).all() else np.flatnonzero(table_of == t),
+                table[t].reshape(-1, c),
+            )
+            for t in range(int(table_of.max()) + 1)
         ]
         self.me = np.concatenate([ex.months, ex.ends], axis=2).reshape(n_k * n_d, c)
         # workspace, reused block after block (fresh memory costs page faults)
