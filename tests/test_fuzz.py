@@ -259,6 +259,22 @@ def test_scenario_mutations(data: Any) -> None:
     try_parse(data)
 
 
+def test_line_breaks_from_the_input_stay_escaped() -> None:
+    """Found by test_scenario_mutations: a key holding a newline was echoed into the message,
+    which then ran over two lines. InputError escapes line breaks, whatever raised it."""
+    data = copy.deepcopy(BASE)
+    data["programme_costs"]["per_client"] = {"dist": "fixed", "value": 1, "\n": 1}
+    try:
+        parse_scenario(data, "fuzz.yaml")
+    except InputError as e:
+        assert len(str(e).splitlines()) == 1, repr(str(e))
+        assert "got {\\n, value}" in str(e)
+    else:
+        raise AssertionError("an unknown key in a distribution was accepted")
+    for text in ("a\nb", "a\r\nb", "a\u2028b", "a\x0bb"):
+        assert len(str(InputError(text)).splitlines()) == 1
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.one_of(st.text(max_size=200), values.map(lambda v: yaml.safe_dump(v))))
 def test_scenario_random_yaml_text(text: str) -> None:
