@@ -13,18 +13,17 @@ The CLI is a thin layer over these functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from fam import __version__
-from fam.engine import Central, Draws, Plan, central, make_plan, simulate
-from fam.finance import bcr, clean, describe, payback_years
-from fam.loading import PERSPECTIVES, ModelInputs, load
+from fam.analyses import run_all
+from fam.loading import ModelInputs, load
+from fam.results import Results
+from fam.writers import write_all
+
+__all__ = ["Results", "load_scenario", "run", "write_reports"]
 
 
 def load_scenario(path: str | Path, **overrides: Any) -> ModelInputs:
@@ -34,228 +33,6 @@ def load_scenario(path: str | Path, **overrides: Any) -> ModelInputs:
     ``load_scenario(p, **{"monte_carlo.seed": 7})``.
     """
     return load(path, overrides or None)
-
-
-@dataclass(frozen=True)
-class Results:
-    inputs: ModelInputs
-    plan: Plan
-    central: Central
-    draws: Draws
-    seed: int
-    iterations: int
-
-    @property
-    def name(self) -> str:
-        return self.inputs.scenario.name
-
-    @property
-    def stem(self) -> str:
-        return self.inputs.scenario_path.stem
-
-    @cached_property
-    def sib(self) -> Any:
-        """Social impact bond results (fam.sib), or None when the scenario has no `sib`."""
-        if getattr(self.inputs.scenario, "sib", None) is None:
-            return None
-        from fam.sib import simulate_sib
-
-        return simulate_sib(self)
-
-    @cached_property
-    def update(self) -> Any:
-        """Effects updated with observed follow-up (fam.update), or None unless
-        `update.apply` is set in the scenario."""
-        if not self.inputs.scenario.update.apply:
-            return None
-        from fam.update import update
-
-        return update(self)
-
-    @cached_property
-    def npv(self) -> np.ndarray:
-        return self.draws.npv
-
-    @cached_property
-    def bcr(self) -> np.ndarray:
-        return bcr(self.draws.benefits[:, self.plan.headline], self.draws.costs)
-
-    def central_headline(self) -> dict[str, Any]:
-        c = self.central
-        b = float(c.benefits[self.plan.headline])
-        ratio = float(bcr(b, c.costs))
-        return {
-            "costs": c.costs,
-            "benefits": b,
-            "npv": c.npv,
-            "bcr": ratio,
-            "roi": ratio - 1.0,
-            "payback_years": c.payback_years,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """The content of summary.json (DESIGN.md keys), JSON-safe."""
-        sc = self.inputs.scenario
-        by_agency = {
-            a: {
-                "central_benefits": float(self.central.agency_benefits[i]),
-                "cashable": float(self.central.agency_cashable[i]),
-            }
-            for i, a in enumerate(self.plan.agencies)
-        }
-        out = {
-            "scenario": sc.name,
-            "fam_version": __version__,
-            "seed": self.seed,
-            "iterations": self.iterations,
-            "price_base_year": sc.price_base_year,
-            "inputs_sha256": dict(self.inputs.inputs_sha256),
-            "central": self.central_headline(),
-            "monte_carlo": {
-                "npv": describe(self.npv),
-                "bcr": describe(self.bcr),
-                "prob_npv_positive": float(np.mean(self.npv > 0)),
-            },
-            "by_agency": by_agency,
-        }
-        return clean(out)
-
-    def summary_frame(self) -> pd.DataFrame:
-        """Headline figures: central value, Monte Carlo mean and 5/50/95th percentiles."""
-        d = self.draws
-        series = {
-            "costs": d.costs,
-            "benefits": d.benefits[:, self.plan.headline],
-            "npv": self.npv,
-            "bcr": self.bcr,
-            "roi": self.bcr - 1.0,
-            "payback_years": payback_years(d.net_by_year),
-        }
-        head = self.central_headline()
-        rows = []
-        for k, x in series.items():
-            rows.append({"measure": k, "central": head[k], **describe(x)})
-        rows.append(
-            {
-                "measure": "prob_npv_positive",
-                "central": None,
-                "mean": float(np.mean(self.npv > 0)),
-                "p5": None,
-                "p50": None,
-                "p95": None,
-            }
-        )
-        return pd.DataFrame(rows).set_index("measure")
-
-    def cashflows(self) -> pd.DataFrame:
-        """Central case by appraisal year, agency, value type and service (£, price base year)."""
-        rows = self.inputs.cost_rows
-        f = self.central.years
-        n_y = self.inputs.n_years
-        df = self.plan.df
-        out = []
-        for r, row in enumerate(rows.itertuples()):
-            for y in range(n_y):
-                out.append(
-                    {
-                        "year": y,
-                        "agency": row.agency,
-                        "value_type": row.value_type,
-                        "service": row.service,
-                        "counterfactual_use": f.cf_use[0, row.s_index, y],
-                        "programme_use": f.pg_use[0, row.s_index, y],
-                        "counterfactual_cost": f.cf_gbp[0, r, y],
-                        "programme_arm_cost": f.pg_gbp[0, r, y],
-                        "saving": f.savings[0, r, y],
-                        "cashable_saving": f.savings[0, r, y] * self.plan.weights[1, r],
-                        "discount_factor": df[y],
-                        "saving_pv": f.savings[0, r, y] * df[y],
-                    }
-                )
-        return pd.DataFrame(out)
-
-    def cashflows_by_period(self, period: str | None = None) -> pd.DataFrame:
-        """Central case by reporting period (the scenario's `period` unless given): savings by
-        agency and value type, programme costs, discount factor and present values.
-
-        Periods are counted from the appraisal start: month 1.., quarter 1.., year 1..
-        """
-        period = period or self.inputs.scenario.period
-        per = {"month": 1, "quarter": 3, "year": 12}[period]
-        m = self.central.months
-        h = self.inputs.horizon_months
-        idx = np.arange(h) // per
-        rows = self.inputs.cost_rows
-        df_month = self.plan.df[np.arange(h) // 12]
-        out = []
-        for r, row in enumerate(rows.itertuples()):
-            sav = np.bincount(idx, weights=m.savings[0, r], minlength=idx.max() + 1)
-            pv = np.bincount(idx, weights=m.savings[0, r] * df_month, minlength=idx.max() + 1)
-            for k in range(len(sav)):
-                out.append(
-                    {
-                        "period": k + 1,
-                        "agency": row.agency,
-                        "value_type": row.value_type,
-                        "service": row.service,
-                        "saving": sav[k],
-                        "saving_pv": pv[k],
-                    }
-                )
-        frame = pd.DataFrame(out)
-        costs = np.bincount(idx, weights=m.costs[0], minlength=idx.max() + 1)
-        costs_pv = np.bincount(idx, weights=m.costs[0] * df_month, minlength=idx.max() + 1)
-        frame.attrs["programme_costs"] = costs
-        frame.attrs["programme_costs_pv"] = costs_pv
-        frame.attrs["period"] = period
-        return frame
-
-    def programme_costs(self) -> pd.DataFrame:
-        """Central programme costs by year and component, after optimism bias."""
-        parts = self.central.years.cost_parts[0]
-        names = ["per_client", "per_client_month", "per_completed_case", "fixed_per_year"]
-        frame = pd.DataFrame(parts.T, columns=names)
-        frame.index.name = "year"
-        frame["total"] = frame[names].sum(axis=1)
-        frame["discount_factor"] = self.plan.df
-        frame["total_pv"] = frame["total"] * frame["discount_factor"]
-        return frame
-
-    def by_year(self) -> pd.DataFrame:
-        """Central discounted benefits (each perspective), costs and cumulative net by year."""
-        c = self.central
-        frame = pd.DataFrame({p: c.benefits_by_year[i] for i, p in enumerate(PERSPECTIVES)})
-        frame.index.name = "year"
-        frame["costs"] = c.costs_by_year
-        frame["net"] = frame[self.inputs.scenario.perspective] - frame["costs"]
-        frame["cumulative_net"] = frame["net"].cumsum()
-        return frame
-
-    def by_agency(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "agency": self.plan.agencies,
-                "central_benefits": self.central.agency_benefits,
-                "cashable": self.central.agency_cashable,
-            }
-        ).set_index("agency")
-
-    def iterations_frame(self) -> pd.DataFrame:
-        """One row per iteration: drawn parameters, costs, benefits by perspective, npv, bcr."""
-        d = self.draws
-        cols: dict[str, Any] = {"iteration": np.arange(self.iterations)}
-        for inp in self.inputs.uncertain_inputs():
-            cols[inp.name] = d.params[inp.name]
-        cols["costs"] = d.costs
-        for i, p in enumerate(PERSPECTIVES):
-            cols[f"benefits_{p}"] = d.benefits[:, i]
-        cols["npv"] = self.npv
-        cols["bcr"] = self.bcr
-        return pd.DataFrame(cols)
-
-    # short alias used in notebooks
-    def iterations_df(self) -> pd.DataFrame:
-        return self.iterations_frame()
 
 
 def run(
@@ -268,15 +45,13 @@ def run(
     mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Results:
-    """Run a scenario: the central case and the Monte Carlo."""
+    """Run a scenario: the central case, the Monte Carlo and the analyses it asks for (social
+    impact bond, update, sensitivity)."""
     mi = scenario if isinstance(scenario, ModelInputs) else load(scenario, overrides)
     mc = mi.scenario.monte_carlo
     seed = mc.seed if seed is None else seed
     n = mc.iterations if iterations is None else iterations
-    plan = make_plan(mi)
-    c = central(plan)
-    d = simulate(plan, seed, n, chunk_size=chunk_size, progress=progress, mapper=mapper)
-    return Results(mi, plan, c, d, seed, n)
+    return run_all(mi, seed, n, chunk_size=chunk_size, progress=progress, mapper=mapper)
 
 
 def write_reports(
@@ -291,6 +66,4 @@ def write_reports(
     With `client_detail_salt`, the workbook gets a ClientDetail sheet of pseudonymised
     clients (salted hashes; never client identifiers).
     """
-    from fam.writers import write_all
-
     return write_all(results, out_dir, force=force, client_detail_salt=client_detail_salt)

@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from fam import __version__
 from fam.errors import InputError
+from fam.version import __version__
 
 
 def _fail_internal(exc: BaseException) -> None:
@@ -183,7 +183,9 @@ def run(
     from fam.parallel import make_mapper
 
     mapper = make_mapper(workers, scheduler)
-    update, bar = _progress(n, quiet)
+    from fam.analyses import passes
+
+    update, bar = _progress(n * passes(mi, n), quiet)
     try:
         res = api.run(
             mi, seed=seed, iterations=n, chunk_size=chunk_size, progress=update, mapper=mapper

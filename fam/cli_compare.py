@@ -48,12 +48,14 @@ def compare(
     from fam import api
     from fam import compare as cmp
     from fam.errors import InputError
+    from fam.writers import check_destination
+    from fam.writers.comparison import write_comparison
 
     if len(scenarios) < 2:
         raise InputError("compare: give at least two scenarios to compare")
     inputs = [api.load_scenario(s) for s in scenarios]
     out = out_dir if out_dir is not None else cmp.default_out_dir_for([p.stem for p in scenarios])
-    cmp.check_destination(out, force=force)  # before the runs, not after
+    check_destination(out, force=force)  # before the runs, not after
     mc = inputs[0].scenario.monte_carlo
     n = iterations or mc.iterations
     s = mc.seed if seed is None else seed
@@ -62,7 +64,7 @@ def compare(
         if not quiet and sys.stderr.isatty():
             click.echo(f"running {mi.scenario_path} ({n} iterations, seed {s})", err=True)
         results.append(api.run(mi, seed=s, iterations=n))
-    paths = cmp.write_comparison(results, out, force=force)
+    paths = write_comparison(results, out, force=force)
     for p in paths.values():
         click.echo(str(p))
     best = cmp.best_shares(results)

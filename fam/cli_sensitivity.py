@@ -26,7 +26,8 @@ def sensitivity(
     outcomes for BCEA, dampack or voi users, and prints the main findings."""
     from fam import api, voi
     from fam import sensitivity as sens
-    from fam.writers import check_destination, default_out_dir, staged
+    from fam.writers import check_destination, default_out_dir
+    from fam.writers.sensitivity_tables import write_tables
 
     res = api.run(scenario, seed=seed, iterations=iterations)
     dest = out_dir or default_out_dir(res) / "sensitivity"
@@ -46,11 +47,8 @@ def sensitivity(
     )
     tables["psa_long.csv"] = voi.long_format(params, outcomes)
     tables["psa_parameters.csv"] = voi.psa_parameters(params)
-    with staged(dest) as tmp:
-        for name, frame in tables.items():
-            frame.to_csv(tmp / name, index=False, float_format="%.10g")
-    for name in tables:
-        click.echo(str(dest / name))
+    for path in write_tables(tables, dest).values():
+        click.echo(str(path))
     top = tables["tornado.csv"].head(5)
     click.echo("Inputs that move NPV most (10th to 90th percentile, rest central):")
     for r in top.itertuples():

@@ -13,13 +13,16 @@ expected counts; the workbook's formulas recompute it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from fam import projection
 from fam.distributions import stream_key, uniforms
-from fam.finance import discount_factors, payback_years
+from fam.finance import bcr, discount_factors, payback_years
 from fam.loading import PERSPECTIVES, Input, ModelInputs
 from fam.model import Exposure, exposure
 
@@ -222,19 +225,10 @@ def flows(
     s0[i,k,d,s]: baseline use per month of the clients in cell (k, d); s1 the same weighted
     by engagement e; n, ncomp: clients and completers per cell.
     """
-    trend = p.trend[:, None, None]
-    base0 = np.einsum("ikds,kb->isb", s0, ex.c0)
-    base1 = np.einsum("ikds,kb->isb", s0, ex.c1)
-    q0 = np.einsum("ikds,kdsb->isb", s1, ex.p0)
-    q1 = np.einsum("ikds,kdsb->isb", s1, ex.p1)
-    cf = base0 - trend * base1
-    pg = cf + p.change[:, :, None] * (q0 - trend * q1)
+    cf, pg = projection.project(p.trend, p.change, projection.sums(s0, s1, ex))
     if noise is not None:
         cf, pg = noise(cf, pg)
-    cost = p.unit_cost[:, :, None]
-    cf_gbp = cf[:, plan.row_s, :] * cost
-    pg_gbp = pg[:, plan.row_s, :] * cost
-    savings = (cf_gbp - pg_gbp) * (1.0 - plan.ob_benefit)[None, :, None]
+    cf_gbp, pg_gbp, savings = projection.price(cf, pg, plan.row_s, p.unit_cost, plan.ob_benefit)
     parts = cost_parts(plan, ex, fixed_share, p, n, ncomp)
     return Flows(cf, pg, cf_gbp, pg_gbp, savings, parts.sum(axis=1), parts)
 
@@ -244,21 +238,22 @@ def cost_parts(
 ) -> np.ndarray:
     """Programme costs [i, part, bucket] after optimism bias; parts: per_client,
     per_client_month, per_completed_case, fixed_per_year."""
-    parts = np.stack(
-        [
-            p.per_client[:, None] * np.einsum("ikd,kb->ib", n, ex.starts),
-            p.per_client_month[:, None] * np.einsum("ikd,kdb->ib", n, ex.months),
-            p.per_completed_case[:, None] * np.einsum("ikd,kdb->ib", ncomp, ex.ends),
-            p.fixed_per_year[:, None] * fixed_share[None, :],
-        ],
-        axis=1,
-    ) * (1.0 + plan.ob_cost)
-    return parts
+    return projection.programme_cost_parts(
+        ex,
+        fixed_share,
+        p.per_client,
+        p.per_client_month,
+        p.per_completed_case,
+        p.fixed_per_year,
+        n,
+        ncomp,
+        plan.ob_cost,
+    )
 
 
 def engagement(p: Params) -> np.ndarray:
     """Mean engagement e = completion + (1 - completion) x non_completer_effect."""
-    return p.completion + (1.0 - p.completion) * p.nce
+    return projection.engagement(p.completion, p.nce)
 
 
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -285,6 +280,7 @@ class Draws:
     costs_by_year: np.ndarray  # [i, year] discounted programme costs
     benefits_by_year: np.ndarray  # [i, year] discounted savings, headline perspective
     headline: int  # index of the headline perspective in `benefits`
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # an analysis pass's outputs
 
     @property
     def npv(self) -> np.ndarray:
@@ -624,11 +620,28 @@ def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
     return noise
 
 
-def simulate_chunk(plan: Plan, p: Params, seed: int, first: int) -> dict[str, np.ndarray]:
+class ChunkPass(Protocol):
+    """An analysis that runs inside the Monte Carlo on the same draws, chunk by chunk (e.g. the
+    social impact bond's outcome payments, fam.sib): `take` gives its per-iteration inputs for
+    a chunk; calling it returns per-iteration outputs [i, ...] from the chunk's parameters and
+    the main outputs of the chunk (`simulate_chunk`'s dict). It must be picklable and give the
+    same numbers however the run is chunked."""
+
+    def take(self, sl: slice) -> ChunkPass: ...
+
+    def __call__(
+        self, plan: Plan, p: Params, seed: int, first: int, main: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray]: ...
+
+
+def simulate_chunk(
+    plan: Plan, p: Params, seed: int, first: int, extra: ChunkPass | None = None
+) -> dict[str, np.ndarray]:
     """Iterations first .. first + len(p.trend) - 1; the same numbers however they are chunked.
 
     With the bootstrap, resampled clients are summed straight into the exposure-weighted sums
     `flows` needs (`_bootstrap_sums`); memory is per block, never iterations x clients.
+    `extra`'s outputs are added under keys "extra.<name>".
     """
     mc = plan.inputs.scenario.monte_carlo
     count = len(p.trend)
@@ -640,7 +653,10 @@ def simulate_chunk(plan: Plan, p: Params, seed: int, first: int) -> dict[str, np
         f = flows(plan, ex, ones, p, *sums.cells(), noise=noise)
     else:
         f = flows(plan, plan.year_exp, ones, p, *central_cells(plan, p), noise=noise)
-    return reduce_flows(plan, f)
+    out = reduce_flows(plan, f)
+    if extra is not None:
+        out.update({f"extra.{k}": v for k, v in extra(plan, p, seed, first, out).items()})
+    return out
 
 
 def reduce_flows(plan: Plan, f: Flows) -> dict[str, np.ndarray]:
@@ -691,6 +707,7 @@ def simulate(
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
+    extra: ChunkPass | None = None,
 ) -> Draws:
     """Run the Monte Carlo. `mapper(fn, args)` may run chunks elsewhere (e.g. Dask).
 
@@ -698,7 +715,7 @@ def simulate(
     come); `progress(n)` is called as each chunk of n iterations arrives, with or without one.
     """
     p, draws = draw_params(plan.inputs, seed, iterations)
-    return simulate_with(plan, p, draws, seed, chunk_size, progress, mapper)
+    return simulate_with(plan, p, draws, seed, chunk_size, progress, mapper, extra)
 
 
 def simulate_with(
@@ -709,14 +726,18 @@ def simulate_with(
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
+    extra: ChunkPass | None = None,
 ) -> Draws:
     """The Monte Carlo with given parameter values (e.g. posterior draws, fam.update), with
-    the cohort and count random streams of `seed`."""
+    the cohort and count random streams of `seed`; `extra` runs in the same chunks."""
     iterations = len(p.trend)
     size = chunk_size or default_chunk(plan)
     size = -(-size // BLOCK) * BLOCK  # whole random-number blocks
     spans = list(chunks(iterations, size))
-    args = [(plan, p.take(slice(a, b)), seed, a) for a, b in spans]
+    args = [
+        (plan, p.take(slice(a, b)), seed, a, None if extra is None else extra.take(slice(a, b)))
+        for a, b in spans
+    ]
     done = (simulate_chunk(*a) for a in args) if mapper is None else mapper(simulate_chunk, args)
     results = []
     for (a, b), r in zip(spans, done, strict=True):
@@ -733,6 +754,7 @@ def simulate_with(
         costs_by_year=out["costs_by_year"],
         benefits_by_year=out["benefits_by_year"],
         headline=plan.headline,
+        extra={k.split(".", 1)[1]: v for k, v in out.items() if k.startswith("extra.")},
     )
 
 
@@ -808,3 +830,50 @@ def central(plan: Plan) -> Central:
         agency_cashable=agency_cash,
         exposures=exposures,
     )
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished Monte Carlo: the inputs, the fixed plan, the central case and the draws.
+
+    The analyses (fam.sib, fam.update, fam.sensitivity) take a Run; fam.results.Results adds
+    their outcomes for the writers.
+    """
+
+    inputs: ModelInputs
+    plan: Plan
+    central: Central
+    params: Params  # the drawn parameter values, by iteration
+    draws: Draws
+    seed: int
+    iterations: int
+
+    @property
+    def name(self) -> str:
+        return self.inputs.scenario.name
+
+    @property
+    def stem(self) -> str:
+        return self.inputs.scenario_path.stem
+
+    @property
+    def npv(self) -> np.ndarray:
+        return self.draws.npv
+
+    @property
+    def bcr(self) -> np.ndarray:
+        return bcr(self.draws.benefits[:, self.plan.headline], self.draws.costs)
+
+    def iterations_frame(self) -> pd.DataFrame:
+        """One row per iteration: drawn parameters, costs, benefits by
+        perspective, npv, bcr."""
+        d = self.draws
+        cols: dict[str, Any] = {"iteration": np.arange(self.iterations)}
+        for inp in self.inputs.uncertain_inputs():
+            cols[inp.name] = d.params[inp.name]
+        cols["costs"] = d.costs
+        for i, name in enumerate(PERSPECTIVES):
+            cols[f"benefits_{name}"] = d.benefits[:, i]
+        cols["npv"] = self.npv
+        cols["bcr"] = self.bcr
+        return pd.DataFrame(cols)

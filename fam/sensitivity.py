@@ -8,7 +8,6 @@ per-iteration draws (fam.voi).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ from fam.engine import Params, _params, central_cells, flows, reduce_flows
 from fam.loading import Input
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.engine import Run
 
 
-def _npv_with(results: Results, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+def _npv_with(results: Run, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """Central-case NPV for n variants: the named inputs take the given values, rest central."""
     mi = results.inputs
     plan = results.plan
@@ -42,11 +41,11 @@ def _npv_with(results: Results, values: Mapping[str, np.ndarray], n: int) -> np.
     return np.asarray(red["benefits"][:, plan.headline] - red["costs"])
 
 
-def uncertain(results: Results) -> list[Input]:
+def uncertain(results: Run) -> list[Input]:
     return [i for i in results.inputs.uncertain_inputs() if not i.dist.is_fixed]
 
 
-def tornado(results: Results, low_q: float = 0.10, high_q: float = 0.90) -> pd.DataFrame:
+def tornado(results: Run, low_q: float = 0.10, high_q: float = 0.90) -> pd.DataFrame:
     """Each uncertain input at its 10th and 90th percentile with the rest central.
 
     Columns: input, label, low_value, high_value, npv_low, npv_high, swing; largest swing
@@ -83,7 +82,7 @@ def tornado(results: Results, low_q: float = 0.10, high_q: float = 0.90) -> pd.D
     return out
 
 
-def switching_values(results: Results, q: tuple[float, float] = (0.001, 0.999)) -> pd.DataFrame:
+def switching_values(results: Run, q: tuple[float, float] = (0.001, 0.999)) -> pd.DataFrame:
     """For each uncertain input, the value at which the central NPV is 0, searched over the
     input's 0.1-99.9th percentile range; None when NPV does not change sign there."""
     rows = []
@@ -117,14 +116,14 @@ def switching_values(results: Results, q: tuple[float, float] = (0.001, 0.999)) 
     )
 
 
-def cost_multiplier(results: Results) -> float:
+def cost_multiplier(results: Run) -> float:
     """PV of programme costs per £1 of per-client cost (intake x discount x optimism bias)."""
     ex = results.plan.year_exp
     starts = np.einsum("kd,ky->y", results.plan.n0, ex.starts)
     return float((starts * results.plan.df).sum() * (1.0 + results.plan.ob_cost))
 
 
-def cost_grid(results: Results, n: int = 50) -> list[float]:
+def cost_grid(results: Run, n: int = 50) -> list[float]:
     """n + 1 evenly spaced costs per client from £0 for the break-even curve.
 
     The range reaches past the cost at which almost every iteration stops breaking even (1.1 x
@@ -148,7 +147,7 @@ def cost_grid(results: Results, n: int = 50) -> list[float]:
     return [step * i for i in range(n + 1)]
 
 
-def break_even_cost(results: Results) -> float | None:
+def break_even_cost(results: Run) -> float | None:
     """The programme cost per client at which the central NPV is 0 (the central NPV is linear
     in it); None when the cost per client does not move the NPV."""
     mult = cost_multiplier(results)
@@ -158,7 +157,7 @@ def break_even_cost(results: Results) -> float | None:
     return float(pc.central + results.central.npv / mult)
 
 
-def even_odds_cost(results: Results) -> float | None:
+def even_odds_cost(results: Run) -> float | None:
     """The cost per client at which P(NPV > 0) = 50%: the median of the iterations' own
     break-even costs (NPV is linear in the cost in every iteration); None when the cost per
     client does not move the NPV."""
@@ -170,7 +169,7 @@ def even_odds_cost(results: Results) -> float | None:
     return float(np.median(own))
 
 
-def acceptability(results: Results, costs: Sequence[float] | None = None) -> pd.DataFrame:
+def acceptability(results: Run, costs: Sequence[float] | None = None) -> pd.DataFrame:
     """P(NPV > 0) as the programme cost per client (price base year) varies.
 
     NPV is linear in the per-client cost, so each iteration's NPV at cost c is its NPV with its
@@ -193,7 +192,7 @@ def acceptability(results: Results, costs: Sequence[float] | None = None) -> pd.
 
 
 def value_of_information(
-    results: Results, groups: Mapping[str, Sequence[str]] | None = None
+    results: Run, groups: Mapping[str, Sequence[str]] | None = None
 ) -> pd.DataFrame:
     """EVPI and partial EVPI per input and group, per client and for the cohort.
 
@@ -220,7 +219,7 @@ def value_of_information(
     return table
 
 
-def default_groups(results: Results) -> dict[str, list[str]]:
+def default_groups(results: Run) -> dict[str, list[str]]:
     names = [i.name for i in uncertain(results)]
     groups = {
         "effects": [n for n in names if n.startswith("effects.")],
@@ -259,23 +258,9 @@ class Report:
     scenario_cost: float
 
 
-_REPORTS: dict[int, tuple[weakref.ref[Results], Report]] = {}
-
-
-def report(results: Results) -> Report:
-    """The sensitivity results for a run: computed on first use, then shared by the writers
-    until the Results object is garbage collected."""
-    key = id(results)
-    hit = _REPORTS.get(key)
-    if hit is not None and hit[0]() is results:
-        return hit[1]
-    rep = _compute_report(results)
-    _REPORTS[key] = (weakref.ref(results), rep)
-    weakref.finalize(results, _REPORTS.pop, key, None)
-    return rep
-
-
-def _compute_report(results: Results) -> Report:
+def report(results: Run) -> Report:
+    """The sensitivity results for a run, for the workbook's Sensitivity sheet and the briefing
+    (computed once, in the analysis stage: fam.analyses)."""
     torn = tornado(results)
     size = results.inputs.size
     npv = np.asarray(results.npv, dtype=float) / size

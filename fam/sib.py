@@ -19,12 +19,12 @@ Money flows per iteration (all £ at the scenario's price base year, real):
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fam import engine
+from fam import engine, projection
 from fam.cohort import DAYS_PER_UNIT
 from fam.distributions import uniforms
 from fam.errors import InputError
@@ -33,8 +33,7 @@ from fam.loading import PERSPECTIVES, Input
 from fam.model import Exposure, exposure
 
 if TYPE_CHECKING:
-    from fam.api import Results
-    from fam.engine import Params, Plan
+    from fam.engine import Params, Plan, Run
     from fam.scenario import Sib
 
 TIME_UNITS = ("night", "day", "week", "month", "year")
@@ -152,15 +151,11 @@ def outcome_days(
     prog = np.zeros_like(comp)
     sv = list(sp.services)
     dpu = sp.days_per_unit[None, :, None]
-    trend = p.trend[:, None, None]
-    change = p.change[:, sv, None]
     for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
-        # the engine's use arithmetic (engine.flows), for the bond's services only
+        # the model's projection (fam.projection), for the bond's services only
         a0, a1 = s0[:, ks][..., sv], s1[:, ks][..., sv]
-        cf = np.einsum("ikds,kb->isb", a0, ex.c0) - trend * np.einsum("ikds,kb->isb", a0, ex.c1)
-        q0 = np.einsum("ikds,kdsb->isb", a1, ex.p0[:, :, sv])
-        q1 = np.einsum("ikds,kdsb->isb", a1, ex.p1[:, :, sv])
-        pg = cf + change * (q0 - trend * q1)
+        ex_sv = replace(ex, p0=ex.p0[:, :, sv], p1=ex.p1[:, :, sv])
+        cf, pg = projection.project(p.trend, p.change[:, sv], projection.sums(a0, a1, ex_sv))
         prog[:, c] = (pg * dpu).sum(axis=1)
         if sp.comparison is None:
             comp[:, c] = (cf * dpu).sum(axis=1)
@@ -323,6 +318,27 @@ def _price_draws(sp: SibPlan, seed: int, n: int) -> np.ndarray:
     return inp.transform(inp.dist.ppf(uniforms(seed, inp.name, n)))
 
 
+_MEASURES = (
+    "days_saved",
+    "days_paid",
+    "comparison_days",
+    "programme_days",
+    "payments_by_quarter",
+    "drawdowns_by_quarter",
+    "commissioner_costs_by_quarter",
+    "payments_total",
+    "payments_pv",
+    "drawdowns_total",
+    "commissioner_costs_pv",
+    "programme_costs_pv",
+    "fiscal_benefits_pv",
+    "commissioner_net_pv",
+    "investor_multiple",
+    "investor_irr",
+    "cap_binds",
+)
+
+
 def _measures(
     sp: SibPlan,
     comp: np.ndarray,
@@ -369,30 +385,51 @@ def _measures(
     }
 
 
-def simulate_sib(results: Results) -> SibResults:
-    """The bond's outcome payments and returns for every iteration of `results`."""
-    plan = results.plan
-    mi = plan.inputs
-    sp = make_sib_plan(plan)
-    fiscal_i = PERSPECTIVES.index("fiscal")
-    n = results.iterations
-    seed = results.seed
-    p_all, _ = engine.draw_params(mi, seed, n)
-    price = _price_draws(sp, seed, n)
-    fiscal = results.draws.benefits[:, fiscal_i]
-    parts: list[dict[str, np.ndarray]] = []
-    bootstrap = mi.scenario.monte_carlo.bootstrap
-    for a, b in engine.chunks(n, _CHUNK):
-        p = p_all.take(slice(a, b))
-        cells = (
-            engine._bootstrap_cells(plan, p, seed, a, b - a)
-            if bootstrap
-            else engine.central_cells(plan, p)
-        )
-        comp, prog, costs = outcome_days(plan, sp, p, cells)
-        parts.append(_measures(sp, comp, prog, costs, price[a:b], fiscal[a:b]))
-    per = {k: np.concatenate([x[k] for x in parts]) for k in parts[0]}
+@dataclass(frozen=True)
+class SibPass:
+    """The bond's outcome days and money flows, computed inside the Monte Carlo's chunks
+    (fam.engine.ChunkPass) from the same parameter draws and the same bootstrap of the cohort
+    as the main run, and the chunk's fiscal benefits."""
 
+    sp: SibPlan
+    price: np.ndarray  # [i] £ per day (drawn), price base year
+
+    def take(self, sl: slice) -> SibPass:
+        return SibPass(self.sp, self.price[sl])
+
+    def __call__(
+        self, plan: Plan, p: Params, seed: int, first: int, main: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        fiscal = main["benefits"][:, PERSPECTIVES.index("fiscal")]
+        bootstrap = plan.inputs.scenario.monte_carlo.bootstrap
+        parts: list[dict[str, np.ndarray]] = []
+        count = len(p.trend)
+        # sub-chunks of whole random-number blocks bound the memory of the cohort cells
+        for a, b in engine.chunks(count, _CHUNK):
+            q = p.take(slice(a, b))
+            cells = (
+                engine._bootstrap_cells(plan, q, seed, first + a, b - a)
+                if bootstrap
+                else engine.central_cells(plan, q)
+            )
+            comp, prog, costs = outcome_days(plan, self.sp, q, cells)
+            parts.append(_measures(self.sp, comp, prog, costs, self.price[a:b], fiscal[a:b]))
+        return {k: np.concatenate([x[k] for x in parts]) for k in parts[0]}
+
+
+def sib_pass(plan: Plan, seed: int, iterations: int) -> SibPass:
+    """The pass to give the Monte Carlo for a scenario with a `sib` block."""
+    sp = make_sib_plan(plan)
+    return SibPass(sp, _price_draws(sp, seed, iterations))
+
+
+def sib_results(run: Run, sb: SibPass) -> SibResults:
+    """The bond's results: per iteration from the Monte Carlo's pass, and the central case."""
+    plan = run.plan
+    mi = plan.inputs
+    sp = sb.sp
+    fiscal_i = PERSPECTIVES.index("fiscal")
+    per = {k: run.draws.extra[k] for k in _MEASURES}
     pc = engine.central_params(mi)
     comp, prog, costs = outcome_days(plan, sp, pc, engine.central_cells(plan, pc))
     cen = _measures(
@@ -401,7 +438,7 @@ def simulate_sib(results: Results) -> SibResults:
         prog,
         costs,
         np.array([sp.price.central]),
-        np.array([float(results.central.benefits[fiscal_i])]),
+        np.array([float(run.central.benefits[fiscal_i])]),
     )
     central = {
         "outcome_days_saved": cen["days_saved"][0],
@@ -420,7 +457,7 @@ def simulate_sib(results: Results) -> SibResults:
     }
     return SibResults(
         plan=sp,
-        price_per_day=price,
+        price_per_day=sb.price,
         central=dict(clean(central)),
         **per,
     )

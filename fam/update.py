@@ -23,20 +23,21 @@ results exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fam import projection
 from fam.distributions import uniforms
-from fam.engine import Draws, Params, Plan, draw_params, simulate_with
+from fam.engine import Draws, Params, Plan, simulate_with
 from fam.finance import bcr, clean, describe
 from fam.loading import ModelInputs
 from fam.model import profile, ramp
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.engine import Run
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Evidence:
 
     def expected(self, trend: np.ndarray, change: np.ndarray, e: np.ndarray) -> np.ndarray:
         """Expected programme-arm use; e is the mean engagement, as in the projection."""
-        return np.asarray(self.a0 - trend * self.a1 + change * e * (self.p0 - trend * self.p1))
+        return projection.use(trend, change, self.a0, self.a1, self.p0, self.p1, e)[1]
 
 
 def evidence(mi: ModelInputs) -> list[Evidence]:
@@ -74,7 +75,7 @@ def evidence(mi: ModelInputs) -> list[Evidence]:
     r_cum = np.concatenate([[0.0], np.cumsum(r)])[f]
     trend0 = mi.trend.central
     c0 = mi.completion.central
-    e0 = c0 + (1 - c0) * mi.non_completer_effect.central
+    e0 = projection.engagement(c0, mi.non_completer_effect.central)
     groups: dict[str, list[int]] = {}
     for s, e in enumerate(mi.effects):
         if e.change is not None:
@@ -98,7 +99,7 @@ def evidence(mi: ModelInputs) -> list[Evidence]:
             a1 += float((bs * r_cum).sum())
             p0 += float((bs * ps).sum())
             p1 += float((bs * pr).sum())
-            x_c += bs * ((f - trend0 * r_cum) + change0 * e0 * (ps - trend0 * pr))
+            x_c += bs * projection.use(trend0, change0, f, r_cum, ps, pr, e0)[1]
         total = float(o_c.sum())
         n = len(f)
         if x_c.sum() > 0 and n > 1:
@@ -132,7 +133,7 @@ def log_weights(ev: Sequence[Evidence], p: Params, mi: ModelInputs) -> np.ndarra
     for s, eff in enumerate(mi.effects):
         if eff.change is not None:
             index.setdefault(eff.change.name, s)
-    eng = p.completion + (1.0 - p.completion) * p.nce
+    eng = projection.engagement(p.completion, p.nce)
     for ev_k in ev:
         change = p.change[:, index[ev_k.name]]
         exp = np.maximum(ev_k.expected(p.trend, change, eng), 1e-9)
@@ -205,7 +206,7 @@ class Update:
         )
 
 
-def observed_to_date(results: Results) -> dict[str, Any]:
+def observed_to_date(results: Run) -> dict[str, Any]:
     """Observed return for the data's clients over their observed months (undiscounted,
     headline perspective, central counterfactual, no optimism bias)."""
     mi, plan = results.inputs, results.plan
@@ -220,7 +221,8 @@ def observed_to_date(results: Results) -> dict[str, Any]:
     t = np.arange(int(f.max()), dtype=float)
     r_cum = np.concatenate([[0.0], np.cumsum(ramp(t, mi.scenario.counterfactual.ramp_months))])
     b, fs = mi.baseline[seen], f[seen]
-    cf = (b * (fs - mi.trend.central * r_cum[fs])[:, None]) @ cost_s
+    cf_months = projection.use(mi.trend.central, 0.0, fs, r_cum[fs], 0.0, 0.0)[0]
+    cf = (b * cf_months[:, None]) @ cost_s
     pg = mi.observed[seen] @ cost_s
     pc = mi.programme_costs
     months = np.minimum(mi.durations[seen], fs)
@@ -244,10 +246,17 @@ def observed_to_date(results: Results) -> dict[str, Any]:
     }
 
 
-def update(results: Results) -> Update:
+def update(
+    results: Run,
+    mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int | None = None,
+) -> Update:
+    """Weight the run's own parameter draws by the observed follow-up and re-project the
+    cohort with the resampled draws (on `mapper`'s workers, reporting to `progress`)."""
     mi, plan = results.inputs, results.plan
     ev = evidence(mi)
-    p, draws = draw_params(mi, results.seed, results.iterations)
+    p, draws = results.params, results.draws.params
     if not ev:
         idx = np.arange(results.iterations)
         return Update(
@@ -264,5 +273,5 @@ def update(results: Results) -> Update:
     idx = resample(w, results.seed)
     post_p = _take(p, idx)
     post_draws = {k: v[idx] for k, v in draws.items()}
-    posterior = simulate_with(plan, post_p, post_draws, results.seed)
+    posterior = simulate_with(plan, post_p, post_draws, results.seed, chunk_size, progress, mapper)
     return Update(ev, ess, idx, results.draws, posterior, observed_to_date(results))

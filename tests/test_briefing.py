@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from fam import api
-from fam.writers.briefing import headline_text, write_briefing, write_comparison_briefing
+from fam.writers.briefing import headline_text, write_briefing
+from fam.writers.briefing_compare import write_comparison_briefing
 from fam.writers.briefing_style import money, pct, per_pound
 from fam.writers.tables import write_summary
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from fam.errors import InputError
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.results import Results
 
 
 def default_out_dir(results: Results) -> Path:

@@ -34,6 +34,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from fam.finance import payback_years  # noqa: E402
 from fam.writers import briefing_charts as charts  # noqa: E402
+from fam.writers.briefing_sensitivity import sensitivity_page  # noqa: E402
 from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
 from fam.writers.briefing_style import (  # noqa: E402
     BLUE,
@@ -57,10 +58,10 @@ from fam.writers.briefing_style import (  # noqa: E402
 from fam.writers.briefing_update import update_section  # noqa: E402
 
 if TYPE_CHECKING:
-    from fam.api import Results
     from fam.loading import Input, ModelInputs
+    from fam.results import Results
 
-__all__ = ["write_briefing", "write_comparison_briefing", "headline_text"]
+__all__ = ["write_briefing", "headline_text"]
 
 PAYER = "Programme costs (commissioner)"
 
@@ -521,11 +522,9 @@ def _agencies(doc: Doc, results: Results) -> None:
 
 
 def _sensitivity(results: Results) -> pd.DataFrame | None:
-    try:
-        from fam.sensitivity import report
-    except ImportError:
+    if results.sensitivity is None:
         return None
-    frame = report(results).tornado
+    frame = results.sensitivity.tornado
     if frame is None or len(frame) == 0:
         return None
     return frame
@@ -566,10 +565,6 @@ def _tornado(doc: Doc, results: Results, frame: pd.DataFrame, top: int = 8) -> N
 
 def _what_to_research(doc: Doc, results: Results) -> None:
     """The break-even curve, switching values and value of information (own page)."""
-    try:
-        from fam.writers.briefing_sensitivity import sensitivity_page
-    except ImportError:  # fam.sensitivity not available
-        return
     mi = results.inputs
     sensitivity_page(
         doc,
@@ -819,23 +814,9 @@ def build_briefing(results: Results, run_date: str) -> Doc:
 
 def write_briefing(results: Results, path: Path, *, run_date: _dt.date | None = None) -> int:
     """Write the PDF briefing for one scenario; return the number of pages."""
-    from fam import __version__
+    from fam.version import __version__
 
     date = (run_date or _dt.date.today()).isoformat()
     with house_style():
         doc = build_briefing(results, date)
         return _save_all(doc, Path(path), results.name, f"fam {__version__}")
-
-
-def write_comparison_briefing(
-    results_list: list[Results], path: Path, *, run_date: _dt.date | None = None
-) -> int:
-    """Write the PDF comparing several scenarios (run with the same seed); return pages."""
-    from fam import __version__
-    from fam.writers.briefing_compare import build_comparison
-
-    date = (run_date or _dt.date.today()).isoformat()
-    with house_style():
-        doc = build_comparison(results_list, date)
-        title = "Comparison: " + "; ".join(r.name for r in results_list)
-        return _save_all(doc, Path(path), title, f"fam {__version__}")

@@ -8,24 +8,29 @@ options rather than the noise of two separate runs.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fam.version import __version__
 from fam.writers import briefing_charts as charts
 from fam.writers.briefing import (
     EVIDENCE,
     PERSPECTIVES,
     PROGRAMMES,
     _month_label,
+    _save_all,
     _years,
+    house_style,
     payback_phrase,
 )
 from fam.writers.briefing_style import Column, Doc, money, pct, per_pound
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.results import Results
 
 PER_TABLE = 3  # options side by side in one table; more continue in a further table
 
@@ -324,3 +329,14 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
         note=f"Date of the run: {run_date}.",
     )
     return doc
+
+
+def write_comparison_briefing(
+    results_list: list[Results], path: Path, *, run_date: _dt.date | None = None
+) -> int:
+    """Write the PDF comparing several scenarios (run with the same seed); return pages."""
+    date = (run_date or _dt.date.today()).isoformat()
+    with house_style():
+        doc = build_comparison(results_list, date)
+        title = "Comparison: " + "; ".join(r.name for r in results_list)
+        return _save_all(doc, Path(path), title, f"fam {__version__}")

@@ -17,7 +17,7 @@ from fam.writers import briefing_charts as charts
 from fam.writers.briefing_style import LINE, TEXT_W, Column, Doc, fit, money, pct
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.results import Results
 
 LabelOf = Callable[[str, str], str]
 ValueOf = Callable[[str, float], str]
@@ -279,7 +279,8 @@ def _voi_table(doc: Doc, results: Results, rep: sens.Report, label_of: LabelOf) 
 
 def sensitivity_page(doc: Doc, results: Results, label_of: LabelOf, value_of: ValueOf) -> None:
     """A new page: the break-even curve, switching values and the value of information."""
-    rep = sens.report(results)
+    rep = results.sensitivity
+    assert rep is not None, "the analysis stage computes the sensitivity report"
     sc = results.inputs.scenario
     doc.new_page()
     doc.heading(HEADING, size=13)

@@ -28,7 +28,7 @@ from fam.writers.briefing_style import (
 )
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.results import Results
 
 
 def _multiple(x: Any) -> str:

@@ -22,7 +22,7 @@ from fam.writers.briefing_style import (
 )
 
 if TYPE_CHECKING:
-    from fam.api import Results
+    from fam.results import Results
 
 
 def _interval(d: Mapping[str, Any], f: Any) -> str:
@@ -167,7 +167,9 @@ def update_section(doc: Doc, results: Results, names: Mapping[str, str]) -> bool
         "programme's own data.",
         height=2.0,
     )
-    prior, post = results.update.prior.npv, results.update.posterior.npv
+    up = results.update
+    assert up is not None, "the update page is built only when there is an update"
+    prior, post = up.prior.npv, up.posterior.npv
     bins = np.histogram_bin_edges(np.concatenate([prior, post]), bins=40).tolist()
     w = np.full(len(prior), 1 / len(prior))
     ax.hist(

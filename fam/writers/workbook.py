@@ -26,10 +26,10 @@ import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from fam import __version__
 from fam.distributions import parse_dist
 from fam.finance import GREEN_BOOK_STEPS
 from fam.sensitivity import REPORT_MAX_INPUTS
+from fam.version import __version__
 from fam.workbook_input import (
     FOLDER_LABEL,
     FOLDER_NAME,
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
 
-    from fam.api import Results
+    from fam.results import Results
     from fam.unit_costs import Deflators
 
 YC = 7  # first year column (H) on Timeline, CohortExposure and Calculations
@@ -1816,10 +1816,9 @@ class _Writer:
     # ------------------------------------------------------------------ Sensitivity
     def write_sensitivity(self) -> None:
         """Values computed by fam (fam.sensitivity.report), kept out of the Checks."""
-        from fam.sensitivity import report
-
         bk, ws, res = self.bk, self.ws["Sensitivity"], self.res
-        rep = report(res)
+        rep = res.sensitivity
+        assert rep is not None, "the analysis stage computes the sensitivity report"
         pby = self.sc.price_base_year
         persp = self.sc.perspective
         ws.write(
