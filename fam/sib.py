@@ -1,10 +1,10 @@
 """Social impact bond: outcome payments, investors' returns and the commissioner's net saving.
 
-A pure function of a finished run (`fam.api.Results`) whose scenario has a `sib:` block. It
-regenerates, for the same iterations and seed, the programme arm's use of the outcome
-services per quarterly intake cohort and calendar quarter inside each client's tracking
-window, and the programme costs per quarter, from the engine's pure pieces (the same
-parameter draws, the same bootstrap of the cohort). Method and simplifications: docs/sib.md.
+Computed inside the Monte Carlo (`SibPass`, a fam.engine.ChunkPass) for a scenario with a
+`sib:` block: for each chunk of iterations, from the same parameter draws and the same
+bootstrap of the cohort as the main run, the programme arm's use of the outcome services per
+quarterly intake cohort and calendar quarter inside each client's tracking window
+(fam.projection, as everywhere), and the programme costs per quarter. Method and simplifications: docs/sib.md.
 
 Money flows per iteration (all £ at the scenario's price base year, real):
 - programme costs (after optimism bias, as in the main run) are drawn down from the

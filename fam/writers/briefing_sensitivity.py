@@ -2,7 +2,8 @@
 
 The break-even curve (chance of breaking even against the programme cost per client), the
 switching values in plain words and the value of information, all from
-`fam.sensitivity.report`, which the workbook's Sensitivity sheet shares (computed once per run).
+`Results.sensitivity` (fam.sensitivity.report, computed once per run by the analysis stage),
+which the workbook's Sensitivity sheet shares.
 """
 
 from __future__ import annotations
