@@ -1,6 +1,6 @@
 """Appraisal arithmetic: discounting, NPV, £ back per £1, payback, summaries of draws.
 
-Definitions (DESIGN.md):
+Definitions (docs/method.md, section 7):
 - year y (0-based from the appraisal start) is discounted by 1 / (1 + r)^y; on the Green Book
   schedule the rate steps down after year 30 and year 75 (3.5% -> 3.0% -> 2.5%, scaled in
   proportion for other rates, which gives the health schedule 1.5% -> 1.29% -> 1.07%);

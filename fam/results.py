@@ -43,7 +43,7 @@ class Results(Run):
         }
 
     def summary(self) -> dict[str, Any]:
-        """The content of summary.json (DESIGN.md keys), JSON-safe."""
+        """The content of summary.json (keys as in docs/outputs.md), JSON-safe."""
         sc = self.inputs.scenario
         by_agency = {
             a: {

@@ -125,7 +125,7 @@ class Profile:
 
 
 # ---------------------------------------------------------------------------------------
-# Profiles. Status of each figure as in EVIDENCE.md: S = secondary source, A = assumption
+# Profiles. Status of each figure as in docs/evidence.md: S = secondary source, A = assumption
 # of this generator (chosen to be plausible, then tuned so the targets below are met).
 # ---------------------------------------------------------------------------------------
 
@@ -278,7 +278,7 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-# Approximate unit costs used ONLY to check the adults' calibration (EVIDENCE.md unit-cost
+# Approximate unit costs used ONLY to check the adults' calibration (docs/evidence.md E-UC-*
 # table, published price years, not uprated). Police custody, admissions (counted in bed
 # days) and crimes (not public-service use) are deliberately left out.
 CALIBRATION_UNIT_COSTS: dict[str, float] = {
@@ -544,7 +544,7 @@ def synthesise(
     comparison: int = 0,
     cutoff: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Generate a synthetic cohort ``(clients, service_use)`` in the DESIGN.md formats.
+    """Generate a synthetic cohort ``(clients, service_use)`` in the docs/method.md formats.
 
     ``n`` programme clients (and ``comparison`` comparison clients) start on uniformly
     random days in the ``intake_months`` from ``start`` ("YYYY-MM"); each has

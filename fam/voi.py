@@ -3,7 +3,7 @@
 Everything here is a pure function of numpy arrays (or of a model callable) and has no
 dependence on the rest of ``fam``. The decision throughout is *fund* versus *don't fund*:
 the net benefit of not funding is 0, that of funding is the per-iteration
-``npv = benefits - costs`` (DESIGN.md). All money results come back in the unit ``npv``
+``npv = benefits - costs`` (docs/method.md). All money results come back in the unit ``npv``
 is in (per client, per cohort, ...); docs/voi.md explains how to scale them.
 
 Functions
@@ -497,7 +497,7 @@ def long_format(draws: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
 
     ``draws``: one row per iteration, one column per drawn parameter (optional
     ``iteration`` column). ``outcomes``: one row per iteration with ``costs`` and
-    ``benefits`` (DESIGN.md definitions; optional ``iteration`` and ``npv`` columns — if
+    ``benefits`` (docs/method.md definitions; optional ``iteration`` and ``npv`` columns — if
     ``npv`` is present it must equal ``benefits - costs``).
 
     Returns columns ``iteration, strategy, cost, effect, net_benefit`` with strategy

@@ -1,4 +1,6 @@
-"""Import of the real GMCA Unit Cost Database v1.4 workbook (read from ../shared/data/)."""
+"""Import of the real GMCA Unit Cost Database v1.4 workbook (docs/evidence.md E-UC-GMCA-DB).
+
+The workbook is not in the repository; these tests are skipped when it is absent."""
 
 from __future__ import annotations
 

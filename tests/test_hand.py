@@ -93,7 +93,7 @@ def test_reporting_periods_add_up(hand_scenario):
 
 
 def test_cohort_as_two_sheets_of_one_workbook(tmp_path, hand_scenario):
-    """DESIGN.md: clients.csv and service_use.csv are also accepted as two sheets of one
+    """docs/scenario.md: clients.csv and service_use.csv are also accepted as two sheets of one
     .xlsx; the hand fixture gives the same central case either way."""
     import shutil
 

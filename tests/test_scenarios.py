@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,15 +70,48 @@ def test_scenario_runs_from_cli_and_writes_four_files(path: Path, cli_runs):
     assert "NPV" in stdout
 
 
+# A citation: an identifier defined in docs/evidence.md (E-MST-UK-START), or an explicit
+# assumption with its reason ("Assumption: why" or "Assumption (why)", three words or more).
+EVIDENCE_ID = re.compile(r"\bE-[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
+DEFINED_ID = re.compile(r"^\| `(E-[A-Z0-9]+(?:-[A-Z0-9]+)*)` \|", re.MULTILINE)
+ASSUMPTION = re.compile(r"\bassumptions?\s*[:(]\s*(?P<reason>[^;)]*)", re.IGNORECASE)
+
+
+def _all_sources(node: object, where: str = "") -> list[tuple[str, str]]:
+    """Every `source` string in a scenario, with its key path."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "source":
+                found.append((where or "(top)", str(v)))
+            else:
+                found += _all_sources(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += _all_sources(v, f"{where}[{i}]")
+    return found
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_every_parameter_is_cited_or_an_assumption(path: Path):
-    """Each effect and the programme cost carry a source naming EVIDENCE or an assumption."""
+    """Each effect, the programme cost and the counterfactual carry a source, and every source
+    cites docs/evidence.md items that exist or states an assumption with its reason."""
+    known = set(DEFINED_ID.findall((ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")))
     data = yaml.safe_load(path.read_text())
-    sources = [e.get("source", "") for e in data.get("effects", {}).values()]
-    sources += [data["programme_costs"].get("source", ""), data["counterfactual"].get("source", "")]
-    for s in sources:
-        low = s.lower()
-        assert "evidence" in low or "assumption" in low or "(s)" in low or "(v)" in low, s
+    required = [f"effects.{k}" for k in data.get("effects", {})]
+    required += ["programme_costs", "counterfactual"]
+    sources = dict(_all_sources(data))
+    for key in required:
+        assert sources.get(key, "").strip(), f"{path.name}: {key} has no source"
+    for key, s in sources.items():
+        cited = EVIDENCE_ID.findall(s)
+        unknown = [i for i in cited if i not in known]
+        assert not unknown, f"{path.name}: {key}: {unknown} not in docs/evidence.md"
+        reasons = [m.group("reason").split() for m in ASSUMPTION.finditer(s)]
+        assert cited or any(len(r) >= 3 for r in reasons), (
+            f"{path.name}: {key}: source neither cites docs/evidence.md nor states an "
+            f"assumption with its reason: {s!r}"
+        )
 
 
 def _sd(data: dict, pattern: str) -> float:

@@ -10,7 +10,7 @@ Pages (A4 portrait):
 4. what matters and what to research next (fam/writers/briefing_sensitivity.py): the
    break-even curve, switching values in words and the value of information;
 5. onwards: assumptions and sources (uncertain inputs, unit costs), method notes with the
-   definitions of DESIGN.md, and provenance.
+   definitions of docs/method.md, and provenance.
 
 `write_briefing` returns the number of pages written. The output depends only on the results,
 apart from the date printed in the provenance (pass `run_date` to fix it).
@@ -72,7 +72,7 @@ PROGRAMMES = {
     "custom": "Custom programme",
 }
 
-# Strength of evidence by programme, from the project's evidence review (EVIDENCE.md).
+# Strength of evidence by programme: docs/evidence.md E-MST-REVIEW, E-WRAP-REVIEW, E-LW-REVIEW (S).
 EVIDENCE = {
     "mst": (
         "Strong",

@@ -1,0 +1,307 @@
+"""The projection client by client, for scenarios that use per-service counterfactual forms
+(absolute rates, a placement chain, ageing out): see docs/method.md, "Counterfactual forms".
+
+Each projected client (a "slot": an intake month k and a data client c) contributes to
+reporting bucket b the sum of its monthly use over the relative months t that fall in b,
+before its age cut t_A and inside an optional tracking window. With prefix sums F over t,
+that sum is F(U) - F(L), where L = clip(start(b) - k) and U = max(L, min(end(b) - k, t_A)):
+
+- own-baseline trend services: baseline x (months, ramp, profile, profile x ramp) sums, passed
+  to `fam.projection.use` with the service's trend and effect (the v1 equation);
+- absolute-rate services: the same with the rate's prefix sum in place of baseline x months
+  and no trend;
+- placement states: the chain's state shares (fam.forms) summed by month, times one month in
+  the state's service unit; the programme arm's chain has the effects on its transitions.
+
+Everything here is a pure function of arrays; the engine draws the clients and parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fam import projection
+from fam.forms import _step_matrix
+from fam.model import profile, ramp
+
+TREND, RATE, STATE = 0, 1, 2
+
+
+def prefix(x: np.ndarray) -> np.ndarray:
+    """Prefix sums along the last axis with a leading 0: out[..., n] = sum of x[..., :n]."""
+    x = np.asarray(x, dtype=float)
+    out = np.zeros(x.shape[:-1] + (x.shape[-1] + 1,))
+    np.cumsum(x, axis=-1, out=out[..., 1:])
+    return out
+
+
+@dataclass(frozen=True)
+class RateForm:
+    service: int
+    from_months: np.ndarray  # [steps]
+    values: slice  # the step values' columns in FormParams.rates
+
+
+@dataclass(frozen=True)
+class Chain:
+    states: tuple[str, ...]
+    state_service: np.ndarray  # [S] service index, -1 for a state without a service
+    state_month: np.ndarray  # [S] one month in the state's service unit (0: no service)
+    start: np.ndarray  # [client] start state index, or -1 for every client: use `shares`
+    shares: np.ndarray  # [S] start shares (when start is -1)
+    trans_from: np.ndarray  # [n_tr]
+    trans_to: np.ndarray  # [n_tr]
+    eff_of: np.ndarray  # [n_tr] index into FormParams.tchange, -1: no effect
+    eff_profile: np.ndarray  # [n_eff, d, h] effect profile by programme duration
+    cut: np.ndarray  # [client] age cut month of the chain (h: none)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Everything fixed across iterations."""
+
+    h: int
+    kind: np.ndarray  # [s] TREND, RATE or STATE
+    group: np.ndarray  # [s] column of `cut` that applies
+    cut: np.ndarray  # [client, g] age cut month (h: none)
+    baseline: np.ndarray  # [client, s]
+    dix: np.ndarray  # [client] duration index
+    n_d: int
+    ramp_p: np.ndarray  # [h + 1]
+    table_of: np.ndarray  # [s] effect profile table, -1: no effect
+    prof_p: np.ndarray  # [n_tab, d, h + 1] prefix sums of the profile
+    profr_p: np.ndarray  # [n_tab, d, h + 1] of profile x ramp
+    prof: np.ndarray  # [n_tab, d, h]
+    rates: tuple[RateForm, ...]
+    chain: Chain | None
+
+
+def make_tables(
+    h: int,
+    kind: np.ndarray,
+    group: np.ndarray,
+    cut: np.ndarray,
+    baseline: np.ndarray,
+    dvals: np.ndarray,
+    dix: np.ndarray,
+    ramp_months: float,
+    onset: Sequence[float],
+    half_life: Sequence[float | None],
+    has_effect: Sequence[bool],
+    rates: tuple[RateForm, ...],
+    chain: Chain | None,
+) -> Tables:
+    t = np.arange(h, dtype=float)
+    seen: dict[tuple[float, float | None], int] = {}
+    table_of = np.full(len(kind), -1, dtype=np.int64)
+    profs: list[np.ndarray] = []
+    for s in range(len(kind)):
+        if not has_effect[s]:
+            continue
+        key = (float(onset[s]), None if half_life[s] is None else float(half_life[s]))
+        if key not in seen:
+            seen[key] = len(profs)
+            profs.append(np.stack([profile(t, key[0], float(d), key[1]) for d in dvals]))
+        table_of[s] = seen[key]
+    prof = np.stack(profs) if profs else np.zeros((1, len(dvals), h))
+    r = ramp(t, ramp_months)
+    return Tables(
+        h=h,
+        kind=np.asarray(kind),
+        group=np.asarray(group),
+        cut=np.minimum(np.asarray(cut, dtype=np.int64), h),
+        baseline=np.asarray(baseline, dtype=float),
+        dix=np.asarray(dix),
+        n_d=len(dvals),
+        ramp_p=prefix(r),
+        table_of=table_of,
+        prof_p=prefix(prof),
+        profr_p=prefix(prof * r),
+        prof=prof,
+        rates=rates,
+        chain=chain,
+    )
+
+
+@dataclass(frozen=True)
+class FormParams:
+    """Parameter values [i, ...] for the forms (leading axis: iteration or variant)."""
+
+    trend: np.ndarray  # [i, s] own-baseline trend of each service
+    change: np.ndarray  # [i, s] effect on use
+    rates: np.ndarray  # [i, n_values] rate step values
+    trans: np.ndarray  # [i, n_tr] monthly transition probabilities
+    tchange: np.ndarray  # [i, n_eff] effects on transitions
+
+
+def chain_prefix(
+    tab: Tables, fp: FormParams, e: np.ndarray, central: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prefix sums over months of each state's use (share x one month in its unit).
+
+    e [i, n_e]: the engagement of each class of client (completer 1, non-completer; or the
+    mean engagement in the central case). Returns counterfactual [i, z, S, h + 1] and
+    programme arm [i, n_e, d, z, S, h + 1], z = start state (or 1 row of start shares).
+    """
+    ch = tab.chain
+    assert ch is not None
+    n_s = len(ch.states)
+    n_i = fp.trans.shape[0]
+    n_e = e.shape[1]
+    h = tab.h
+    p = np.zeros((n_i, n_s, n_s))
+    p[:, ch.trans_from, ch.trans_to] = fp.trans
+    x0 = np.eye(n_s) if (ch.start >= 0).all() else ch.shares[None, :]
+    n_z = x0.shape[0]
+    # counterfactual
+    step = _step_matrix(p, central, 0, ch.states)  # [i, S, S], the same every month
+    x = np.broadcast_to(x0, (n_i, n_z, n_s)).copy()
+    xc = np.empty((n_i, n_z, h, n_s))
+    for t in range(h):
+        xc[:, :, t] = x
+        x = np.einsum("iza,iab->izb", x, step)
+    # programme arm: effects on transitions, by engagement class and duration
+    has = ch.eff_of >= 0
+    xp = np.empty((n_i, n_e, tab.n_d, n_z, h, n_s))
+    x = np.broadcast_to(x0, (n_i, n_e, tab.n_d, n_z, n_s)).copy()
+    base = p[:, None, None, :, :]  # [i, 1, 1, S, S]
+    for t in range(h):
+        xp[..., t, :] = x
+        if t == h - 1:
+            break
+        if has.any():
+            m = np.broadcast_to(base, (n_i, n_e, tab.n_d, n_s, n_s)).copy()
+            for r in np.flatnonzero(has):
+                a, b, j = ch.trans_from[r], ch.trans_to[r], ch.eff_of[r]
+                f = 1.0 + (
+                    fp.tchange[:, j, None, None] * ch.eff_profile[j, None, :, t] * e[:, :, None]
+                )
+                m[:, :, :, a, b] = np.clip(p[:, a, b, None, None] * f, 0.0, 1.0)
+            stp = _step_matrix(m, central, t, ch.states)
+        else:
+            stp = np.broadcast_to(step[:, None, None], (n_i, n_e, tab.n_d, n_s, n_s))
+        x = np.einsum("iedza,iedab->iedzb", x, stp)
+    unit = ch.state_month[None, :]
+    return prefix(np.moveaxis(xc * unit, -1, -2)), prefix(np.moveaxis(xp * unit, -1, -2))
+
+
+def slot_use(
+    tab: Tables,
+    fp: FormParams,
+    chain_p: tuple[np.ndarray, np.ndarray] | None,
+    k: np.ndarray,
+    c: np.ndarray,
+    e: np.ndarray,
+    ecl: np.ndarray,
+    w: np.ndarray,
+    edges: np.ndarray,
+    window: int | None = None,
+    services: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Use of both arms [i, s, b] summed over slots.
+
+    k [j] intake month of each slot; c [i, j] its data client; e [i, j] its engagement (1,
+    the non-completer effect, or the mean); ecl [i, j] its engagement class in `chain_p`'s
+    programme arm; w [j] its weight (1; in the central case the expected clients it stands
+    for); edges [b + 1] bucket boundaries in calendar months; `services` a subset (default
+    all), in the order of the output.
+    """
+    sv = np.arange(len(tab.kind)) if services is None else np.asarray(services)
+    n_i = fp.trend.shape[0]
+    c = np.broadcast_to(c, (n_i, c.shape[-1]))
+    e = np.broadcast_to(e, (n_i, c.shape[-1]))
+    ecl = np.broadcast_to(ecl, (n_i, c.shape[-1]))
+    n_b = len(edges) - 1
+    h = tab.h
+    lo = np.clip(edges[None, :-1] - k[:, None], 0, h)  # [j, b]
+    hi = np.clip(edges[None, 1:] - k[:, None], 0, h)
+    if window is not None:
+        lo, hi = np.minimum(lo, window), np.minimum(hi, window)
+    lo3 = lo[None]
+    cf = np.zeros((n_i, len(sv), n_b))
+    pg = np.zeros((n_i, len(sv), n_b))
+    d_c = tab.dix[c]  # [i, j]
+    w3 = w[None, :, None]
+    ew = (e * w[None, :])[:, :, None]  # [i, j, 1]
+    for g in np.unique(tab.group[sv]):
+        up = np.maximum(lo3, np.minimum(hi[None], tab.cut[c, g][:, :, None]))  # [i, j, b]
+        mine = sv[tab.group[sv] == g]
+        # own-baseline trend services, by effect profile table
+        trend_s = mine[tab.kind[mine] == TREND]
+        if trend_s.size:
+            bl = tab.baseline[c][:, :, trend_s] * w3  # [i, j, s]
+            months = (up - lo3).astype(float)
+            rmp = tab.ramp_p[up] - tab.ramp_p[lo3]
+            base0 = np.einsum("ijs,ijb->isb", bl, months)
+            base1 = np.einsum("ijs,ijb->isb", bl, rmp)
+            q0 = np.zeros_like(base0)
+            q1 = np.zeros_like(base0)
+            for tb in np.unique(tab.table_of[trend_s]):
+                if tb < 0:
+                    continue
+                cols = np.flatnonzero(tab.table_of[trend_s] == tb)
+                pp, pr = tab.prof_p[tb], tab.profr_p[tb]
+                dp = (pp[d_c[:, :, None], up] - pp[d_c[:, :, None], lo3]) * (e[:, :, None])
+                dr = (pr[d_c[:, :, None], up] - pr[d_c[:, :, None], lo3]) * (e[:, :, None])
+                q0[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dp)
+                q1[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dr)
+            a, b = projection.use(
+                fp.trend[:, trend_s, None],
+                fp.change[:, trend_s, None],
+                base0,
+                base1,
+                q0,
+                q1,
+            )
+            pos = _pos(sv, trend_s)
+            cf[:, pos], pg[:, pos] = a, b
+        # absolute rates
+        for rf in tab.rates:
+            if rf.service not in mine:
+                continue
+            t = np.arange(h)
+            step = np.searchsorted(rf.from_months, t, side="right") - 1
+            vals = fp.rates[:, rf.values][:, step]  # [i, t]
+            rp = prefix(vals)  # [i, h + 1]
+            ii = np.broadcast_to(np.arange(n_i)[:, None, None], up.shape)
+            base0 = ((rp[ii, up] - rp[ii, np.broadcast_to(lo3, up.shape)]) * w3).sum(axis=1)
+            tb = tab.table_of[rf.service]
+            q0 = np.zeros_like(base0)
+            if tb >= 0:
+                rpp = prefix(vals[:, None, :] * tab.prof[tb][None])  # [i, d, h + 1]
+                lo_b = np.broadcast_to(lo3, up.shape)
+                dq = rpp[ii, d_c[:, :, None], up] - rpp[ii, d_c[:, :, None], lo_b]
+                q0 = (dq * ew).sum(axis=1)
+            a, b = projection.use(0.0, fp.change[:, rf.service, None], base0, 0.0, q0, 0.0)
+            pos = _pos(sv, np.array([rf.service]))
+            cf[:, pos[0]], pg[:, pos[0]] = a, b
+    # placement states
+    ch = tab.chain
+    if ch is not None and chain_p is not None:
+        st = [(s_i, int(np.flatnonzero(sv == svc)[0])) for s_i, svc in enumerate(ch.state_service)
+              if svc >= 0 and svc in sv]  # fmt: skip
+        if st:
+            xc, xp = chain_p
+            up = np.maximum(lo3, np.minimum(hi[None], ch.cut[c][:, :, None]))
+            lo_b = np.broadcast_to(lo3, up.shape)
+            z = np.zeros_like(c) if xc.shape[1] == 1 else ch.start[c]
+            ii = np.broadcast_to(np.arange(n_i)[:, None, None], up.shape)
+            zz = np.broadcast_to(z[:, :, None], up.shape)
+            dd = np.broadcast_to(d_c[:, :, None], up.shape)
+            ee = np.broadcast_to(ecl[:, :, None], up.shape)
+            for s_i, pos_i in st:
+                a = xc[:, :, s_i]  # [i, z, h + 1]
+                b = xp[:, :, :, :, s_i]  # [i, n_e, d, z, h + 1]
+                cf[:, pos_i] = ((a[ii, zz, up] - a[ii, zz, lo_b]) * w3).sum(axis=1)
+                pg[:, pos_i] = ((b[ii, ee, dd, zz, up] - b[ii, ee, dd, zz, lo_b]) * w3).sum(
+                    axis=1
+                )
+    return cf, pg
+
+
+def _pos(sv: np.ndarray, which: np.ndarray) -> np.ndarray:
+    where = {int(s): i for i, s in enumerate(sv)}
+    return np.array([where[int(s)] for s in which], dtype=np.int64)
