@@ -126,12 +126,24 @@ def test_essex_briefing_pages_and_numbers(essex: api.Results, tmp_path: Path) ->
 
 @needs_poppler
 def test_without_sensitivity_module_the_tornado_is_skipped(
-    hand: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    essex: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "fam.sensitivity", None)  # import raises ImportError
-    pages = write_briefing(hand, tmp_path / "b.pdf", run_date=DAY)
+    from fam.writers.briefing_sensitivity import HEADING as SENSITIVITY_HEADING
+
+    # Essex has a tornado (the hand scenario has none, so its briefing never shows one)
+    tornado = "What matters most"
+    with_module = write_briefing(essex, tmp_path / "with.pdf", run_date=DAY)
+    body = flat(pdf_text(tmp_path / "with.pdf"))
+    assert tornado in body and SENSITIVITY_HEADING in body
+    # importing either raises ImportError (the page's module may already be imported)
+    monkeypatch.setitem(sys.modules, "fam.sensitivity", None)
+    monkeypatch.setitem(sys.modules, "fam.writers.briefing_sensitivity", None)
+    pages = write_briefing(essex, tmp_path / "b.pdf", run_date=DAY)
     assert render_pages(tmp_path / "b.pdf", tmp_path / "png") == pages
-    assert "What matters most" not in flat(pdf_text(tmp_path / "b.pdf"))
+    assert pages < with_module
+    body = flat(pdf_text(tmp_path / "b.pdf"))
+    assert tornado not in body and SENSITIVITY_HEADING not in body
+    assert "Social impact bond: key figures" in body  # the rest of the briefing is there
 
 
 @needs_poppler

@@ -37,8 +37,17 @@ def test_cell_sums_equal_add_at_exactly(completion):
     want = _reference_cells(u, completion, slot_cell, client_cell, rows, n_cells)
     assert np.array_equal(out, want)
     assert out[:, -1].sum() == n_slots  # every slot lands in exactly one cell
+    # the completer cells (odd offsets) hold the slots whose x = u x n has a fractional part
+    # below the completion rate, counted here from the uniforms directly
     completers = out.reshape(n_k, n_d, 2, n_col)[:, :, 1, -1].sum()
-    assert completers == {0.0: 0, 1.0: n_slots}.get(completion, completers)
+    x = u * n_clients
+    assert completers == np.count_nonzero(x - np.floor(x) < completion)
+    if completion == 0.0:
+        assert completers == 0
+    elif completion == 1.0:
+        assert completers == n_slots
+    else:
+        assert 0 < completers < n_slots
 
 
 def test_pick_by_hand():

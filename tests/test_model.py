@@ -208,13 +208,24 @@ def _essex_mi():
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**31), n=st.integers(1, 120), chunk=st.integers(1, 4))
-def test_property_npv_identity_and_chunk_invariance(seed, n, chunk):
+@given(seed=st.integers(0, 2**31), n=st.integers(151, 320))
+def test_property_npv_identity_and_chunk_invariance(seed, n):
+    # chunk sizes are rounded up to whole blocks of 50 iterations, so with more than 150
+    # iterations these are four different chunkings: 50s, 100s (70 rounded up), 150s, one
     mi = _essex_mi()
-    a = api.run(mi, seed=seed, iterations=n, chunk_size=50 * chunk)
-    b = api.run(mi, seed=seed, iterations=n, chunk_size=50)
-    assert np.array_equal(a.npv, a.draws.benefits[:, 0] - a.draws.costs)
-    assert np.array_equal(a.npv, b.npv)
+    runs, chunkings = [], set()
+    for chunk in (50, 70, 150, n):
+        sizes: list[int] = []
+        runs.append(api.run(mi, seed=seed, iterations=n, chunk_size=chunk, progress=sizes.append))
+        assert sum(sizes) == n
+        chunkings.add(tuple(sizes))
+    assert len(chunkings) == 4
+    whole = runs[-1]
+    assert np.array_equal(whole.npv, whole.draws.benefits[:, 0] - whole.draws.costs)
+    for r in runs[:-1]:
+        assert np.array_equal(r.draws.costs, whole.draws.costs)
+        assert np.array_equal(r.draws.benefits, whole.draws.benefits)
+        assert np.array_equal(r.npv, whole.npv)
 
 
 @settings(max_examples=10, deadline=None)

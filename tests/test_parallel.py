@@ -38,9 +38,19 @@ def hand_inputs():
     return api.load_scenario(HAND, **NOISY)
 
 
+def _chunked(inputs, iterations: int, chunk_size: int | None = None, **kw):
+    """The run and the chunk sizes it ran in (as reported to `progress`)."""
+    sizes: list[int] = []
+    res = api.run(inputs, iterations=iterations, chunk_size=chunk_size, progress=sizes.append, **kw)
+    assert sum(sizes) == iterations
+    return res, sizes
+
+
 @pytest.fixture(scope="module")
 def hand_serial(hand_inputs):
-    return api.run(hand_inputs, iterations=400)
+    res, sizes = _chunked(hand_inputs, 400)
+    assert sizes == [400]  # the default chunk holds the whole run
+    return res
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +60,9 @@ def essex_inputs():
 
 @pytest.fixture(scope="module")
 def essex_serial(essex_inputs):
-    return api.run(essex_inputs, iterations=300)
+    res, sizes = _chunked(essex_inputs, 300)
+    assert sizes == [300]  # the default chunk holds the whole run
+    return res
 
 
 @pytest.fixture(scope="module")
@@ -66,23 +78,45 @@ def test_noise_is_on(hand_serial):
     assert np.ptp(hand_serial.npv) > 0  # the bootstrap and Poisson noise really vary
 
 
-@pytest.mark.parametrize("chunk", [50, 150, 400, 70])
+# chunk sizes are rounded up to whole blocks of 50 iterations (70 runs as 100), so each of
+# these chunks 400 iterations differently from the whole run, and from one another
+HAND_CHUNKINGS = {
+    50: [50] * 8,
+    70: [100] * 4,
+    150: [150, 150, 100],
+    350: [350, 50],
+}
+
+
+@pytest.mark.parametrize("chunk", sorted(HAND_CHUNKINGS))
 def test_chunk_size_does_not_change_results(hand_inputs, hand_serial, chunk, tmp_path):
-    _same(hand_serial, api.run(hand_inputs, iterations=400, chunk_size=chunk), tmp_path)
+    res, sizes = _chunked(hand_inputs, 400, chunk)
+    assert sizes == HAND_CHUNKINGS[chunk] != [400]
+    _same(hand_serial, res, tmp_path)
+
+
+def test_chunkings_compared_differ():
+    assert len({tuple(v) for v in HAND_CHUNKINGS.values()} | {(400,)}) == len(HAND_CHUNKINGS) + 1
 
 
 def test_essex_chunk_sizes(essex_inputs, essex_serial, tmp_path):
     assert not engine._by_client(engine.make_plan(essex_inputs))  # the compiled cell path
-    for chunk in (50, 150):
-        _same(essex_serial, api.run(essex_inputs, iterations=300, chunk_size=chunk), tmp_path)
+    for chunk, want in ((50, [50] * 6), (150, [150, 150])):
+        res, sizes = _chunked(essex_inputs, 300, chunk)
+        assert sizes == want  # differs from the whole run, [300]
+        _same(essex_serial, res, tmp_path)
 
 
 def test_client_path_chunk_sizes(tmp_path):
     """The small-cohort path (per-client products, `engine._ByClient`) is chunk-invariant too."""
     inputs = api.load_scenario(ROOT / "scenarios" / "link_worker.yaml")
     assert engine._by_client(engine.make_plan(inputs))
-    serial = api.run(inputs, iterations=200)
-    _same(serial, api.run(inputs, iterations=200, chunk_size=50), tmp_path)
+    serial, sizes = _chunked(inputs, 230)
+    assert sizes == [230]
+    for chunk, want in ((50, [50, 50, 50, 50, 30]), (150, [150, 80])):
+        res, sizes = _chunked(inputs, 230, chunk)
+        assert sizes == want  # differs from the whole run, [230]
+        _same(serial, res, tmp_path)
 
 
 def test_process_pool(hand_inputs, hand_serial, tmp_path):

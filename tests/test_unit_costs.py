@@ -125,7 +125,29 @@ def test_uprate_costs_columns(deflators: Deflators) -> None:
     assert row["cost_uprated"] == pytest.approx(33785 / 365 * 100 / 75.8566, rel=1e-4)
     assert row["low_uprated"] <= row["cost_uprated"] <= row["high_uprated"]
     back = uprate_costs(up.drop(columns=["cost_uprated"]), "2013-14", deflators)
-    assert list(back["factor"]) == [deflators.factor(y, "2013-14") for y in table["price_year"]]
+    # Back to 2013-14 prices: factor = index 2013-14 / index of the row's price year, worked
+    # from unit_costs/gdp_deflators.csv (2013-14 = 75.8566), whatever the table was uprated to:
+    by_hand = {
+        "2006-07": 1.157616,  # 75.8566 / 65.5283
+        "2008-09": 1.090765,  # 75.8566 / 69.5444
+        "2010-11": 1.056282,  # 75.8566 / 71.8147
+        "2011-12": 1.037931,  # 75.8566 / 73.0844
+        "2012-13": 1.019119,  # 75.8566 / 74.4335
+        "2013-14": 1.0,  # 75.8566 / 75.8566
+        "2018-19": 0.924888,  # 75.8566 / 82.0171
+        "2020-21": 0.857471,  # 75.8566 / 88.4655
+    }
+    assert set(back["price_year"]) == set(by_hand)
+    for year, factor in zip(back["price_year"], back["factor"], strict=True):
+        assert factor == pytest.approx(by_hand[year], abs=1e-6), year
+    costs = back.set_index(["service", "value_type"])["cost_uprated"]
+    assert costs[("custody_night_adult", "fiscal")] == 92.56  # its own price year: unchanged
+    assert costs[("arrest_detained", "fiscal")] == pytest.approx(
+        686.47, abs=0.005
+    )  # 593 x 1.157616
+    assert costs[("foster_week_ifa", "fiscal")] == pytest.approx(
+        703.13, abs=0.005
+    )  # 820 x 0.857471
     with pytest.raises(InputError, match="1999-00"):
         uprate_costs(table, "1999-00", deflators)
 
