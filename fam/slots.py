@@ -296,9 +296,7 @@ def slot_use(
                 a = xc[:, :, s_i]  # [i, z, h + 1]
                 b = xp[:, :, :, :, s_i]  # [i, n_e, d, z, h + 1]
                 cf[:, pos_i] = ((a[ii, zz, up] - a[ii, zz, lo_b]) * w3).sum(axis=1)
-                pg[:, pos_i] = ((b[ii, ee, dd, zz, up] - b[ii, ee, dd, zz, lo_b]) * w3).sum(
-                    axis=1
-                )
+                pg[:, pos_i] = ((b[ii, ee, dd, zz, up] - b[ii, ee, dd, zz, lo_b]) * w3).sum(axis=1)
     return cf, pg
 
 

@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import openpyxl
+import pandas as pd
 import pytest
 
 from fam import api, sensitivity

@@ -565,6 +565,8 @@ def _tornado(doc: Doc, results: Results, frame: pd.DataFrame, top: int = 8) -> N
 
 def _what_to_research(doc: Doc, results: Results) -> None:
     """The break-even curve, switching values and value of information (own page)."""
+    if results.sensitivity is None:
+        return
     mi = results.inputs
     sensitivity_page(
         doc,
