@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,54 @@ class CalcRows:
     cost_pv: int
     net: Mapping[str, Mapping[str, int]]
     agency_rows: Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One row of the Calculations sheet: a formula copied along the years.
+
+    A new model term is one new RowSpec. `formula` makes the formula for a year column letter
+    (without '='); `values` are what fam computed for each year (stored with the formulas);
+    `fmt` and the other *_fmt fields name a Book format.
+    """
+
+    name: str  # the line (column A)
+    formula: Callable[..., str]
+    values: Any
+    fmt: str = "money"
+    total: bool = True  # a SUM of the years in the total column
+    item: str | None = None  # column B
+    item_is_input: bool = False  # column B is text from the inputs (written as a string)
+    item_formula: tuple[str, Any] | None = None  # column B as a formula and its value
+    unit: str | None = None  # column C
+    unit_cost: int | None = None  # columns B-D link to this UnitCosts row
+    constants: tuple[tuple[int, str, str, float], ...] = ()  # (column, formula, fmt, value)
+    name_fmt: str | None = None
+    total_cell: tuple[str, str, Any] | None = None  # the total column: (formula, fmt, value)
+
+
+def _emit(bk: Book, ws: Worksheet, run: Run, uc: UnitCostRefs, r: int, spec: RowSpec) -> None:
+    if spec.unit_cost is not None:
+        _row_labels(bk, ws, run, uc, r, spec.unit_cost, spec.name)
+    elif spec.name_fmt is not None:
+        ws.write(r, 0, spec.name, getattr(bk, spec.name_fmt))
+    else:
+        ws.write(r, 0, spec.name)
+    if spec.item is not None:
+        if spec.item_is_input:
+            bk.string(ws, r, 1, spec.item)
+        else:
+            ws.write_string(r, 1, spec.item)
+    if spec.item_formula is not None:
+        ws.write_formula(r, 1, spec.item_formula[0], bk.text, spec.item_formula[1])
+    if spec.unit is not None:
+        ws.write_string(r, 2, spec.unit)
+    for col, formula, fmt, value in spec.constants:
+        ws.write_formula(r, col, formula, getattr(bk, fmt), value)
+    run.row_formula(ws, r, spec.formula, spec.values, getattr(bk, spec.fmt), spec.total)
+    if spec.total_cell is not None:
+        formula, fmt, value = spec.total_cell
+        ws.write_formula(r, YC - 1, formula, getattr(bk, fmt), value)
 
 
 def write_calculations(
@@ -124,61 +172,66 @@ def write_calculations(
         r += 1
 
     T = "calc_trend"
+
+    def put(spec: RowSpec) -> int:
+        """Write one row spec at the next row; return its row."""
+        nonlocal r
+        _emit(bk, ws, run, uc, r, spec)
+        r += 1
+        return r - 1
+
     section("Counterfactual use (service units per year)")
     cf_row = {}
     for s, svc in enumerate(mi.services):
-        ws.write(r, 0, "counterfactual use")
-        ws.write_string(r, 1, svc)
-        ws.write_string(r, 2, mi.units[s])
-        run.row_formula(
-            ws,
-            r,
-            lambda c, s=s: f"{ex.ref('baseline', s, c)}-{T}*{ex.ref('baseline_ramp', s, c)}",
-            f.cf_use[0, s],
-            bk.num,
+        cf_row[s] = put(
+            RowSpec(
+                "counterfactual use",
+                lambda c, s=s: f"{ex.ref('baseline', s, c)}-{T}*{ex.ref('baseline_ramp', s, c)}",
+                f.cf_use[0, s],
+                "num",
+                item=svc,
+                unit=mi.units[s],
+            )
         )
-        cf_row[s] = r
-        r += 1
     cf_rows = (cf_row[0], cf_row[len(mi.services) - 1]) if mi.services else (r, r)
 
     section("Programme-arm use (service units per year)")
     pg_row = {}
     for s, svc in enumerate(mi.services):
-        ws.write(r, 0, "programme-arm use")
-        ws.write_string(r, 1, svc)
-        ws.write_string(r, 2, mi.units[s])
         er = eff_row[s] + 1
-        run.row_formula(
-            ws,
-            r,
-            lambda c, s=s, er=er: (
-                f"{c}{cf_row[s] + 1}+$E${er}*calc_engagement*"
-                f"({ex.ref('profile', s, c)}-{T}*{ex.ref('profile_ramp', s, c)})"
-            ),
-            f.pg_use[0, s],
-            bk.num,
+        pg_row[s] = put(
+            RowSpec(
+                "programme-arm use",
+                lambda c, s=s, er=er: (
+                    f"{c}{cf_row[s] + 1}+$E${er}*calc_engagement*"
+                    f"({ex.ref('profile', s, c)}-{T}*{ex.ref('profile_ramp', s, c)})"
+                ),
+                f.pg_use[0, s],
+                "num",
+                item=svc,
+                unit=mi.units[s],
+            )
         )
-        pg_row[s] = r
-        r += 1
     pg_rows = (pg_row[0], pg_row[len(mi.services) - 1]) if mi.services else (r, r)
 
     def cost_block(
         title: str, label: str, use_row: dict[int, int], values: np.ndarray
     ) -> dict[int, int]:
-        nonlocal r
         section(title)
         out = {}
         for i, row in enumerate(run.rows.itertuples()):
-            _row_labels(bk, ws, run, uc, r, i, label)
-            ws.write_formula(
-                r, 4, "=" + uc.ref(i, "cost_uprated"), bk.money2, float(row.cost_uprated)
-            )
             ur = use_row[int(row.s_index)] + 1
-            run.row_formula(
-                ws, r, lambda c, ur=ur, rr=r + 1: f"{c}{ur}*$E{rr}", values[i], bk.money
+            out[i] = put(
+                RowSpec(
+                    label,
+                    lambda c, ur=ur, rr=r + 1: f"{c}{ur}*$E{rr}",
+                    values[i],
+                    unit_cost=i,
+                    constants=(
+                        (4, "=" + uc.ref(i, "cost_uprated"), "money2", float(row.cost_uprated)),
+                    ),
+                )
             )
-            out[i] = r
-            r += 1
         return out
 
     cfg = cost_block(
@@ -189,32 +242,32 @@ def write_calculations(
     section("Savings after optimism bias (£, undiscounted)")
     sav = {}
     for i, row in enumerate(run.rows.itertuples()):
-        _row_labels(bk, ws, run, uc, r, i, "saving")
-        ws.write_formula(
-            r, 4, "=" + uc.ref(i, "ob_benefit_share"), bk.pct, float(plan.ob_benefit[i])
+        sav[i] = put(
+            RowSpec(
+                "saving",
+                lambda c, i=i, rr=r + 1: f"({c}{cfg[i] + 1}-{c}{pgg[i] + 1})*(1-$E{rr})",
+                f.savings[0, i],
+                unit_cost=i,
+                constants=(
+                    (4, "=" + uc.ref(i, "ob_benefit_share"), "pct", float(plan.ob_benefit[i])),
+                    (5, "=" + uc.ref(i, "cashable"), "pct", float(row.cashable)),
+                ),
+            )
         )
-        ws.write_formula(r, 5, "=" + uc.ref(i, "cashable"), bk.pct, float(row.cashable))
-        run.row_formula(
-            ws,
-            r,
-            lambda c, i=i, rr=r + 1: f"({c}{cfg[i] + 1}-{c}{pgg[i] + 1})*(1-$E{rr})",
-            f.savings[0, i],
-            bk.money,
-        )
-        sav[i] = r
-        r += 1
 
     section("Savings, discounted (£ present value)")
     pv = {}
     sav_pv = f.savings[0] * run.df[None, :]
     for i, row in enumerate(run.rows.itertuples()):
-        _row_labels(bk, ws, run, uc, r, i, "saving PV")
-        ws.write_formula(r, 5, "=" + uc.ref(i, "cashable"), bk.pct, float(row.cashable))
-        run.row_formula(
-            ws, r, lambda c, i=i: f"{c}{sav[i] + 1}*{tl.ref('df', c)}", sav_pv[i], bk.money
+        pv[i] = put(
+            RowSpec(
+                "saving PV",
+                lambda c, i=i: f"{c}{sav[i] + 1}*{tl.ref('df', c)}",
+                sav_pv[i],
+                unit_cost=i,
+                constants=((5, "=" + uc.ref(i, "cashable"), "pct", float(row.cashable)),),
+            )
         )
-        pv[i] = r
-        r += 1
     n_r = len(run.rows)
     if n_r:
         s1, s2 = sav[0] + 1, sav[n_r - 1] + 1
@@ -225,7 +278,6 @@ def write_calculations(
     w = plan.weights
 
     def persp_block(title: str, top: int, bottom: int, vals: np.ndarray) -> dict[str, int]:
-        nonlocal r
         section(title)
         out = {}
         forms: dict[str, Any] = {
@@ -236,23 +288,16 @@ def write_calculations(
             "public_value": lambda c: f"SUM({c}{top}:{c}{bottom})",
         }
         for k, persp in enumerate(PERSPECTIVES):
-            ws.write(r, 0, "benefits")
-            ws.write_string(r, 1, persp)
-            run.row_formula(ws, r, forms[persp], vals[k], bk.money)
-            out[persp] = r
-            r += 1
-        ws.write(r, 0, "benefits, headline perspective")
-        ws.write_formula(r, 1, f"={inputs.nm('perspective')}", bk.text, run.sc.perspective)
+            out[persp] = put(RowSpec("benefits", forms[persp], vals[k], item=persp))
         f1, f3 = out["fiscal"] + 1, out["public_value"] + 1
-        run.row_formula(
-            ws,
-            r,
-            lambda c: f"INDEX({c}{f1}:{c}{f3},MATCH($B{r + 1},$B{f1}:$B{f3},0))",
-            vals[res.plan.headline],
-            bk.money,
+        out["headline"] = put(
+            RowSpec(
+                "benefits, headline perspective",
+                lambda c, rr=r + 1: f"INDEX({c}{f1}:{c}{f3},MATCH($B{rr},$B{f1}:$B{f3},0))",
+                vals[res.plan.headline],
+                item_formula=(f"={inputs.nm('perspective')}", run.sc.perspective),
+            )
         )
-        out["headline"] = r
-        r += 1
         return out
 
     und = np.einsum("ry,pr->py", f.savings[0], w)
@@ -263,52 +308,47 @@ def write_calculations(
     section("Programme costs (£, after optimism bias)")
     ob = "(1+calc_ob_cost)"
     parts = f.cost_parts[0]
-    pcn = {
-        k: inputs.nm(f"programme_costs.{k}") + "_gbp"
-        for k in ("per_client", "per_client_month", "per_completed_case", "fixed_per_year")
-    }
     pc_inputs = mi.programme_costs
-    specs = [
-        (
-            "per_client",
-            "per client started",
-            lambda c: f"$E{r + 1}*{ex.ref('starts', -1, c)}*{ob}",
-        ),
-        (
-            "per_client_month",
-            "per client-month",
-            lambda c: f"$E{r + 1}*{ex.ref('client_months', -1, c)}*{ob}",
-        ),
+    cost_terms: list[tuple[str, str, Any]] = [
+        ("per_client", "per client started", lambda c: f"*{ex.ref('starts', -1, c)}"),
+        ("per_client_month", "per client-month", lambda c: f"*{ex.ref('client_months', -1, c)}"),
         (
             "per_completed_case",
             "per completed case",
-            lambda c: f"$E{r + 1}*{comp}*{ex.ref('programme_ends', -1, c)}*{ob}",
+            lambda c: f"*{comp}*{ex.ref('programme_ends', -1, c)}",
         ),
-        (
-            "fixed_per_year",
-            "fixed per year",
-            lambda c: f"$E{r + 1}*{tl.ref('horizon', c)}*{ob}",
-        ),
+        ("fixed_per_year", "fixed per year", lambda c: f"*{tl.ref('horizon', c)}"),
     ]
     first_cost = r
-    for k, (key, label, make) in enumerate(specs):
-        ws.write(r, 0, "programme cost")
-        ws.write(r, 1, label)
-        ws.write_formula(r, 4, f"={pcn[key]}", bk.money2, float(pc_inputs[key].central))
-        run.row_formula(ws, r, make, parts[k], bk.money)
-        r += 1
-    ws.write(r, 0, "programme costs, total", bk.bold)
-    run.row_formula(ws, r, lambda c: f"SUM({c}{first_cost + 1}:{c}{r})", f.costs[0], bk.money)
-    cost_rows_span = (first_cost + 1, r)
-    cost_total = r
-    r += 1
-    ws.write(r, 0, "programme costs, discounted (£ PV)", bk.bold)
-    ct = cost_total + 1
-    run.row_formula(
-        ws, r, lambda c: f"{c}{ct}*{tl.ref('df', c)}", res.central.costs_by_year, bk.money
+    for k, (key, label, times) in enumerate(cost_terms):
+        gbp = inputs.nm(f"programme_costs.{key}") + "_gbp"
+        put(
+            RowSpec(
+                "programme cost",
+                lambda c, times=times, rr=r + 1: f"$E{rr}{times(c)}*{ob}",
+                parts[k],
+                item=label,
+                constants=((4, f"={gbp}", "money2", float(pc_inputs[key].central)),),
+            )
+        )
+    cost_total = put(
+        RowSpec(
+            "programme costs, total",
+            lambda c, rr=r: f"SUM({c}{first_cost + 1}:{c}{rr})",
+            f.costs[0],
+            name_fmt="bold",
+        )
     )
-    cost_pv = r
-    r += 1
+    cost_rows_span = (first_cost + 1, cost_total)
+    ct = cost_total + 1
+    cost_pv = put(
+        RowSpec(
+            "programme costs, discounted (£ PV)",
+            lambda c: f"{c}{ct}*{tl.ref('df', c)}",
+            res.central.costs_by_year,
+            name_fmt="bold",
+        )
+    )
 
     section("Net present value by year and payback, by perspective")
     net_rows: dict[str, dict[str, int]] = {}
@@ -328,52 +368,54 @@ def write_calculations(
         if ok.any():
             first[int(np.argmax(ok))] = 1
         label = p_name if p_name != "headline" else "headline"
-        ws.write(r, 0, "net (benefits − costs), PV")
-        ws.write_string(r, 1, label)
-        run.row_formula(ws, r, lambda c, br=br: f"{c}{br}-{c}{cpv}", net, bk.money)
-        rows["net"] = r
-        r += 1
+        rows["net"] = put(
+            RowSpec(
+                "net (benefits − costs), PV",
+                lambda c, br=br: f"{c}{br}-{c}{cpv}",
+                net,
+                item=label,
+            )
+        )
         nr = rows["net"] + 1
-        ws.write(r, 0, "cumulative net, PV")
-        ws.write_string(r, 1, label)
-        run.row_formula(ws, r, lambda c, nr=nr: f"SUM(${a}{nr}:{c}{nr})", cum, bk.money, False)
-        rows["cum"] = r
-        r += 1
+        rows["cum"] = put(
+            RowSpec(
+                "cumulative net, PV",
+                lambda c, nr=nr: f"SUM(${a}{nr}:{c}{nr})",
+                cum,
+                total=False,
+                item=label,
+            )
+        )
         cr = rows["cum"] + 1
-        ws.write(r, 0, "paid back by the end of the year (flag)")
-        ws.write_string(r, 1, label)
-        run.row_formula(
-            ws,
-            r,
-            lambda c, cr=cr: f"IF({c}{cr}>=-tolerance*(1+ABS({c}{cr})),1,0)",
-            ok * 1.0,
-            bk.flag,
-            False,
+        rows["flag"] = put(
+            RowSpec(
+                "paid back by the end of the year (flag)",
+                lambda c, cr=cr: f"IF({c}{cr}>=-tolerance*(1+ABS({c}{cr})),1,0)",
+                ok * 1.0,
+                "flag",
+                total=False,
+                item=label,
+            )
         )
-        rows["flag"] = r
-        r += 1
         fr = rows["flag"] + 1
-        ws.write(r, 0, "first year paid back (flag); total column: payback years")
-        ws.write_string(r, 1, label)
-        run.row_formula(
-            ws,
-            r,
-            lambda c, fr=fr: f"IF(AND({c}{fr}=1,SUM(${a}{fr}:{c}{fr})=1),1,0)",
-            first,
-            bk.flag,
-            False,
-        )
         pb = float(np.argmax(ok) + 1) if ok.any() else None
-        ws.write_formula(
-            r,
-            YC - 1,
-            f'=IF(SUM({a}{r + 1}:{b}{r + 1})=0,"{NOT_WITHIN}",'
-            f"SUMPRODUCT({a}{r + 1}:{b}{r + 1},Timeline!{a}{y1}:{b}{y1}))",
-            bk.int,
-            pb if pb is not None else NOT_WITHIN,
+        rr = r + 1
+        rows["payback"] = put(
+            RowSpec(
+                "first year paid back (flag); total column: payback years",
+                lambda c, fr=fr: f"IF(AND({c}{fr}=1,SUM(${a}{fr}:{c}{fr})=1),1,0)",
+                first,
+                "flag",
+                total=False,
+                item=label,
+                total_cell=(
+                    f'=IF(SUM({a}{rr}:{b}{rr})=0,"{NOT_WITHIN}",'
+                    f"SUMPRODUCT({a}{rr}:{b}{rr},Timeline!{a}{y1}:{b}{y1}))",
+                    "int",
+                    pb if pb is not None else NOT_WITHIN,
+                ),
+            )
         )
-        rows["payback"] = r
-        r += 1
         net_rows[p_name] = rows
 
     section("Benefits by agency (£ present value)")
@@ -405,30 +447,32 @@ def write_calculations(
             ),
         }
         for persp, (make, vals) in forms.items():
-            ws.write(r, 0, f"agency benefits: {persp}")
-            bk.string(ws, r, 1, agency)
-            run.row_formula(ws, r, lambda c, make=make, rr=r + 1: make(c, rr), vals, bk.money)
-            rows[persp] = r
-            r += 1
-        ws.write(r, 0, "agency benefits: headline perspective")
-        bk.string(ws, r, 1, agency)
+            rows[persp] = put(
+                RowSpec(
+                    f"agency benefits: {persp}",
+                    lambda c, make=make, rr=r + 1: make(c, rr),
+                    vals,
+                    item=agency,
+                    item_is_input=True,
+                )
+            )
         pn = inputs.nm("perspective")
         fr_, cr_, pr_ = (
             rows["fiscal"] + 1,
             rows["fiscal_cashable"] + 1,
             rows["public_value"] + 1,
         )
-        run.row_formula(
-            ws,
-            r,
-            lambda c, pn=pn, fr_=fr_, cr_=cr_, pr_=pr_: (
-                f'IF({pn}="fiscal",{c}{fr_},IF({pn}="fiscal_cashable",{c}{cr_},{c}{pr_}))'
-            ),
-            head,
-            bk.money,
+        rows["headline"] = put(
+            RowSpec(
+                "agency benefits: headline perspective",
+                lambda c, pn=pn, fr_=fr_, cr_=cr_, pr_=pr_: (
+                    f'IF({pn}="fiscal",{c}{fr_},IF({pn}="fiscal_cashable",{c}{cr_},{c}{pr_}))'
+                ),
+                head,
+                item=agency,
+                item_is_input=True,
+            )
         )
-        rows["headline"] = r
-        r += 1
         agency_rows[agency] = rows
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 26)
