@@ -100,13 +100,24 @@ class Strict(BaseModel):
 
 
 class Discounting(Strict):
-    rate: float = Field(0.035, ge=0, le=0.2)
-    schedule: Literal["green_book", "constant"] = "green_book"
+    rate: float = Field(
+        0.035, ge=0, le=0.2, json_schema_extra={"label": "Discount rate (Green Book standard 3.5%)"}
+    )
+    schedule: Literal["green_book", "constant"] = Field(
+        "green_book", json_schema_extra={"label": "Discount schedule"}
+    )
 
 
 class Intake(Strict):
-    months: int | None = Field(None, ge=1, le=600)
-    per_month: list[float] | None = None
+    months: int | None = Field(
+        None,
+        ge=1,
+        le=600,
+        json_schema_extra={"label": "Intake spread evenly over this many months"},
+    )
+    per_month: list[float] | None = Field(
+        None, json_schema_extra={"label": "Or: clients starting in each month (list)"}
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Intake:
@@ -121,27 +132,85 @@ class Intake(Strict):
 
 
 class Cohort(Strict):
-    clients: str
-    service_use: str
-    baseline_months: int = Field(12, ge=1, le=120)
-    size: int | None = Field(None, gt=0)
+    clients: str = Field(
+        json_schema_extra={"label": "Client file (relative to the scenario folder)"}
+    )
+    service_use: str = Field(
+        json_schema_extra={"label": "Service-use file (relative to the scenario folder)"}
+    )
+    baseline_months: int = Field(
+        12,
+        ge=1,
+        le=120,
+        json_schema_extra={"label": "Months before start that define baseline use"},
+    )
+    size: int | None = Field(
+        None,
+        gt=0,
+        json_schema_extra={
+            "label": "Clients to project (blank: as many as in the data)",
+            "kind": "number",
+        },
+    )
     intake: Intake = Intake(months=1)
     # first date the data cover (history before it is unknown, not zero); default: the
     # earliest date in service_use.csv
-    history_from: date | None = None
+    history_from: date | None = Field(
+        None,
+        json_schema_extra={
+            "label": "First date the data cover (blank: unknown)",
+            "template": False,
+        },
+    )
     # last date the data cover (follow-up after it is unknown); default: the latest date
     # in service_use.csv
-    observed_to: date | None = None
+    observed_to: date | None = Field(
+        None,
+        json_schema_extra={"label": "Last date the data cover (blank: unknown)", "template": False},
+    )
 
 
 class ProgrammeCosts(Strict):
-    per_client: DistField = parse_dist(0)
-    per_client_month: DistField = parse_dist(0)
-    per_completed_case: DistField = parse_dist(0)
-    fixed_per_year: DistField = parse_dist(0)
-    price_year: FinancialYear | None = None
-    confidence: int = Field(2, ge=1, le=6)
-    source: str = ""
+    per_client: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Programme cost per client started (£)",
+            "kind": "money",
+            "lower": 0,
+        },
+    )
+    per_client_month: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Programme cost per client-month (£)",
+            "kind": "money",
+            "lower": 0,
+        },
+    )
+    per_completed_case: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Programme cost per completer (£)",
+            "kind": "money",
+            "lower": 0,
+        },
+    )
+    fixed_per_year: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Fixed programme cost per year (£)",
+            "kind": "money",
+            "lower": 0,
+        },
+    )
+    price_year: FinancialYear | None = Field(
+        None,
+        json_schema_extra={"label": "Price year of the programme costs", "kind": "financial_year"},
+    )
+    confidence: int = Field(
+        2, ge=1, le=6, json_schema_extra={"label": "Confidence grade of the costs (optimism bias)"}
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this section"})
 
     @field_validator("per_client", "per_client_month", "per_completed_case", "fixed_per_year")
     @classmethod
@@ -152,12 +221,24 @@ class ProgrammeCosts(Strict):
 
 
 class Counterfactual(Strict):
-    trend: DistField = parse_dist(0)
-    ramp_months: int = Field(12, ge=0, le=600)
+    trend: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Share of baseline use that falls away anyway",
+            "lower": -1,
+            "upper": 1,
+        },
+    )
+    ramp_months: int = Field(
+        12, ge=0, le=600, json_schema_extra={"label": "Months over which that fall is reached"}
+    )
     # "assumed": the trend above; "comparison": the comparison arm in clients.csv gives the
     # trend (its observed change against its own baseline, bootstrapped)
-    method: Literal["assumed", "comparison"] = "assumed"
-    source: str = ""
+    method: Literal["assumed", "comparison"] = Field(
+        "assumed",
+        json_schema_extra={"label": "assumed trend, or from a comparison arm", "template": False},
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this section"})
 
     @field_validator("trend")
     @classmethod
@@ -173,10 +254,16 @@ class Counterfactual(Strict):
 
 
 class Effect(Strict):
-    change: DistField
-    onset_months: float = Field(0, ge=0, le=600)
-    half_life_months: float | None = Field(None, gt=0)
-    source: str = ""
+    change: DistField = Field(
+        json_schema_extra={"label": "Relative change in use (-0.25 = a quarter less)", "lower": -1}
+    )
+    onset_months: float = Field(
+        0, ge=0, le=600, json_schema_extra={"label": "Months for the effect to build up"}
+    )
+    half_life_months: float | None = Field(
+        None, gt=0, json_schema_extra={"label": "Months for the effect to halve after"}
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this effect"})
 
     @field_validator("change")
     @classmethod
@@ -192,10 +279,18 @@ class Effect(Strict):
 
 
 class Engagement(Strict):
-    duration_months: int = Field(6, ge=1, le=600)
-    completion: DistField = parse_dist(1)
-    non_completer_effect: DistField = parse_dist(0)
-    source: str = ""
+    duration_months: int = Field(
+        6, ge=1, le=600, json_schema_extra={"label": "Programme months per client"}
+    )
+    completion: DistField = Field(
+        parse_dist(1),
+        json_schema_extra={"label": "Share completing the programme", "lower": 0, "upper": 1},
+    )
+    non_completer_effect: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={"label": "Effect for non-completers (share)", "lower": 0, "upper": 1},
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this section"})
 
     @field_validator("completion", "non_completer_effect")
     @classmethod
@@ -204,23 +299,35 @@ class Engagement(Strict):
 
 
 class OptimismBias(Strict):
-    apply: bool = True
+    apply: bool = Field(
+        True, json_schema_extra={"label": "Apply optimism bias by confidence grade"}
+    )
 
 
 class MonteCarlo(Strict):
-    iterations: int = Field(10000, ge=1, le=10_000_000)
-    seed: int = Field(1, ge=0)
-    bootstrap: bool = True
-    poisson: bool = True
-    parameter_uncertainty: bool = True  # draw scenario inputs from their distributions
-    unit_cost_uncertainty: bool = True  # draw unit costs within their low-high ranges
+    iterations: int = Field(
+        10000, ge=1, le=10_000_000, json_schema_extra={"label": "Monte Carlo iterations"}
+    )
+    seed: int = Field(1, ge=0, json_schema_extra={"label": "Random seed"})
+    bootstrap: bool = Field(True, json_schema_extra={"label": "Resample the cohort each iteration"})
+    poisson: bool = Field(True, json_schema_extra={"label": "Poisson noise on counts"})
+    parameter_uncertainty: bool = Field(
+        True, json_schema_extra={"label": "Draw uncertain inputs", "template": False}
+    )  # draw scenario inputs from their distributions
+    unit_cost_uncertainty: bool = Field(
+        True, json_schema_extra={"label": "Draw unit costs in their ranges", "template": False}
+    )  # draw unit costs within their low-high ranges
 
 
 class Update(Strict):
     """Update effects from the programme's own observed follow-up (docs/update.md)."""
 
-    apply: bool = False
-    min_follow_up_months: int = Field(1, ge=1, le=600)
+    apply: bool = Field(
+        False, json_schema_extra={"label": "Update effects from observed follow-up"}
+    )
+    min_follow_up_months: int = Field(
+        1, ge=1, le=600, json_schema_extra={"label": "Minimum follow-up for the update"}
+    )
 
 
 class Correlation(Strict):
@@ -260,14 +367,34 @@ class SibOutcome(Strict):
 class Sib(Strict):
     """A social impact bond: investors fund the service, the commissioner pays for outcomes."""
 
-    investor_capital: float = Field(ge=0)  # £ available to fund programme costs
-    cap: float | None = Field(None, ge=0)  # £ limit on total outcome payments (None: no cap)
-    price_per_day: DistField  # £ per outcome day saved; may be uncertain
-    price_year: FinancialYear | None = None  # of capital, cap and price (default: base year)
-    payment_years: int = Field(ge=1, le=75)  # payments fall due only in this many years
-    payment_lag_quarters: int = Field(1, ge=0, le=40)  # paid this many quarters in arrears
+    investor_capital: float = Field(
+        ge=0, json_schema_extra={"label": "SIB investor capital (£)"}
+    )  # £ available to fund programme costs
+    cap: float | None = Field(
+        None, ge=0, json_schema_extra={"label": "SIB cap on outcome payments (£)"}
+    )  # £ limit on total outcome payments (None: no cap)
+    price_per_day: DistField = Field(
+        json_schema_extra={
+            "label": "SIB outcome price per day saved (£)",
+            "kind": "money",
+            "lower": 0,
+        }
+    )  # £ per outcome day saved; may be uncertain
+    price_year: FinancialYear | None = Field(
+        None,
+        json_schema_extra={
+            "label": "Price year of the £ inputs in this section",
+            "kind": "financial_year",
+        },
+    )  # of capital, cap and price (default: base year)
+    payment_years: int = Field(
+        ge=1, le=75, json_schema_extra={"label": "SIB payment years"}
+    )  # payments fall due only in this many years
+    payment_lag_quarters: int = Field(
+        1, ge=0, le=40, json_schema_extra={"label": "SIB payment lag (quarters)"}
+    )  # paid this many quarters in arrears
     outcome: SibOutcome
-    source: str = ""
+    source: str = Field("", json_schema_extra={"label": "Source for this section"})
 
     @field_validator("price_per_day")
     @classmethod
@@ -278,20 +405,49 @@ class Sib(Strict):
 
 
 class Outputs(Strict):
-    dir: str | None = None
+    dir: str | None = Field(
+        None, json_schema_extra={"label": "Output folder (relative to the working directory)"}
+    )
 
 
 class Scenario(Strict):
-    name: str = Field(min_length=1)
-    description: str = ""
-    programme: Literal["mst", "wraparound", "link_worker", "custom"] = "custom"
-    price_base_year: FinancialYear
-    start: Month
-    horizon_years: int = Field(ge=1, le=75)
-    period: Literal["month", "quarter", "year"] = "year"
+    name: str = Field(min_length=1, json_schema_extra={"label": "Scenario name"})
+    description: str = Field(
+        "",
+        json_schema_extra={
+            "label": "What the programme is and whom it serves",
+            "template": "blank",
+        },
+    )
+    programme: Literal["mst", "wraparound", "link_worker", "custom"] = Field(
+        "custom", json_schema_extra={"label": "Programme type"}
+    )
+    price_base_year: FinancialYear = Field(
+        json_schema_extra={
+            "label": "Price base year: all £ are in this year's prices",
+            "kind": "financial_year",
+        }
+    )
+    start: Month = Field(
+        json_schema_extra={
+            "label": "First calendar month of the appraisal (YYYY-MM)",
+            "kind": "month",
+        }
+    )
+    horizon_years: int = Field(
+        ge=1, le=75, json_schema_extra={"label": "Appraisal period in years"}
+    )
+    period: Literal["month", "quarter", "year"] = Field(
+        "year", json_schema_extra={"label": "Reporting period"}
+    )
     discounting: Discounting = Discounting()
-    perspective: Literal["fiscal", "fiscal_cashable", "public_value"] = "fiscal"
-    unit_costs: list[str] = Field(min_length=1)
+    perspective: Literal["fiscal", "fiscal_cashable", "public_value"] = Field(
+        "fiscal", json_schema_extra={"label": "Headline perspective"}
+    )
+    unit_costs: list[str] = Field(
+        min_length=1,
+        json_schema_extra={"label": "Unit-cost tables (paths relative to the scenario folder)"},
+    )
     cohort: Cohort
     programme_costs: ProgrammeCosts = ProgrammeCosts()
     counterfactual: Counterfactual = Counterfactual()
@@ -300,10 +456,15 @@ class Scenario(Strict):
     optimism_bias: OptimismBias = OptimismBias()
     monte_carlo: MonteCarlo = MonteCarlo()
     outputs: Outputs = Outputs()
-    sources: dict[str, str] = Field(default_factory=dict)
-    sib: Sib | None = None
-    correlations: list[Correlation] = Field(default_factory=list)
-    update: Update = Field(default_factory=lambda: Update())
+    sources: dict[str, str] = Field(
+        default_factory=dict, json_schema_extra={"label": "Source for this key", "template": False}
+    )
+    sib: Sib | None = Field(None, json_schema_extra={"template": False})
+    correlations: list[Correlation] = Field(
+        default_factory=list,
+        json_schema_extra={"label": "Correlated input groups (list)", "template": False},
+    )
+    update: Update = Field(default_factory=lambda: Update(), json_schema_extra={"template": False})
 
     @property
     def horizon_months(self) -> int:

@@ -101,7 +101,8 @@ def make_tables(
     for s in range(len(kind)):
         if not has_effect[s]:
             continue
-        key = (float(onset[s]), None if half_life[s] is None else float(half_life[s]))
+        hl = half_life[s]
+        key = (float(onset[s]), None if hl is None else float(hl))
         if key not in seen:
             seen[key] = len(profs)
             profs.append(np.stack([profile(t, key[0], float(d), key[1]) for d in dvals]))

@@ -4,7 +4,7 @@
 would have given (the raw scenario mapping, before validation), the unit-cost table as edited
 on the UnitCosts sheet and the folder that relative cohort paths resolve from. The workbook
 layout (sheet names, column headers, the text form of a distribution) is defined here and
-shared with the writer (fam/writers/workbook.py), so that the two cannot drift apart.
+shared with the writer (the fam/writers/workbook package), so that the two cannot drift apart.
 
 Inputs sheet: one row per scenario key path. The "central" cell of a distribution row is its
 central value (the mean); if it differs from the value fam wrote ("central as written"), the

@@ -1,0 +1,96 @@
+"""The CohortExposure sheet: cohort sums computed by fam from the client data (values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from xlsxwriter.utility import xl_col_to_name
+
+from fam.writers.workbook.layout import HDR, YC
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
+
+    from fam.writers.workbook.book import Book
+    from fam.writers.workbook.layout import Run
+
+
+@dataclass(frozen=True)
+class ExposureRows:
+    """The sheet row of each (quantity, service index) (-1 for programme counts), and the
+    last row of the table."""
+
+    rows: Mapping[tuple[str, int], int]
+    last: int
+
+    def ref(self, q: str, s: int, col: str) -> str:
+        return f"CohortExposure!{col}{self.rows[(q, s)] + 1}"
+
+
+def write_cohort_exposure(bk: Book, ws: Worksheet, run: Run) -> ExposureRows:
+    """Cohort sums computed by fam (values); return the row of each quantity."""
+    ex = run.res.central.exposures
+    mi = run.mi
+    ws.write(
+        0,
+        0,
+        "CohortExposure: cohort sums computed by fam from the client data (values)",
+        bk.title,
+    )
+    notes = [
+        "Computed by fam from the client data; no individual client appears here. For each "
+        "service s and appraisal year y, summed over the projected cohort (size × the mean "
+        "over the data's clients, placed on the intake schedule):",
+        "baseline = Σ baseline use per month × months of the year on or after each client's "
+        "start; baseline_ramp = the same weighted by ramp(t) = min(1, t / ramp_months);",
+        "profile = Σ baseline use × rise(t) × decay(t) (the effect's time profile); "
+        "profile_ramp = the same × ramp(t). starts, client_months and programme_ends count "
+        "clients starting, programme months and programme ends in the year.",
+    ]
+    ws.write(1, 0, notes[0], bk.note)
+    ws.write(2, 0, notes[1] + " " + notes[2], bk.note)
+    ws.write(HDR, 0, "quantity", bk.head)
+    ws.write(HDR, 1, "service", bk.head)
+    ws.write(HDR, 2, "unit", bk.head)
+    run.years_header(ws, bk.head)
+    r = HDR + 1
+    ex_row: dict[tuple[str, int], int] = {}
+    a, b = xl_col_to_name(YC), xl_col_to_name(run.lastc())
+    for q in ("baseline", "baseline_ramp", "profile", "profile_ramp"):
+        ws.write(r, 0, q, bk.section)
+        r += 1
+        for s, svc in enumerate(mi.services):
+            ws.write(r, 0, q)
+            ws.write_string(r, 1, svc)
+            ws.write_string(r, 2, mi.units[s])
+            for y in range(run.n_y):
+                ws.write_number(r, YC + y, float(ex[q][s, y]), bk.v_num)
+            ws.write_formula(
+                r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(ex[q][s].sum())
+            )
+            ex_row[(q, s)] = r
+            r += 1
+    ws.write(r, 0, "programme", bk.section)
+    r += 1
+    for q, label in (
+        ("starts", "clients starting"),
+        ("client_months", "client-months in the programme"),
+        ("programme_ends", "clients ending the programme"),
+    ):
+        ws.write(r, 0, q)
+        ws.write(r, 1, label)
+        for y in range(run.n_y):
+            ws.write_number(r, YC + y, float(ex[q][y]), bk.v_num)
+        ws.write_formula(r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(ex[q].sum()))
+        ex_row[(q, -1)] = r
+        r += 1
+    last = r - 1
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 2, 8)
+    ws.set_column(3, YC - 2, 3)
+    ws.set_column(YC - 1, run.lastc(), 13)
+    ws.freeze_panes(HDR + 1, YC)
+    return ExposureRows(ex_row, last)
