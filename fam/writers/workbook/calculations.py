@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
+from fam.projection import FORMULAS as F
 from fam.writers.workbook.layout import HDR, NOT_WITHIN, PERSPECTIVES, YC
 
 if TYPE_CHECKING:
@@ -137,7 +138,13 @@ def write_calculations(
     r += 1
     e = float(p.completion[0] + (1 - p.completion[0]) * p.nce[0])
     ws.write(r, 0, "engagement e = completion + (1 − completion) × non-completer effect")
-    ws.write_formula(r, 4, f"={comp}+(1-{comp})*{nce}", bk.num6, e)
+    ws.write_formula(
+        r,
+        4,
+        "=" + F["engagement"].format(completion=comp, non_completer_effect=nce),
+        bk.num6,
+        e,
+    )
     bk.define("calc_engagement", "Calculations", r, 4)
     r += 1
     ws.write(r, 0, "optimism bias on programme costs (uplift)")
@@ -186,7 +193,11 @@ def write_calculations(
         cf_row[s] = put(
             RowSpec(
                 "counterfactual use",
-                lambda c, s=s: f"{ex.ref('baseline', s, c)}-{T}*{ex.ref('baseline_ramp', s, c)}",
+                lambda c, s=s: F["counterfactual_use"].format(
+                    baseline=ex.ref("baseline", s, c),
+                    trend=T,
+                    baseline_ramp=ex.ref("baseline_ramp", s, c),
+                ),
                 f.cf_use[0, s],
                 "num",
                 item=svc,
@@ -202,9 +213,13 @@ def write_calculations(
         pg_row[s] = put(
             RowSpec(
                 "programme-arm use",
-                lambda c, s=s, er=er: (
-                    f"{c}{cf_row[s] + 1}+$E${er}*calc_engagement*"
-                    f"({ex.ref('profile', s, c)}-{T}*{ex.ref('profile_ramp', s, c)})"
+                lambda c, s=s, er=er: F["programme_use"].format(
+                    counterfactual_use=f"{c}{cf_row[s] + 1}",
+                    change=f"$E${er}",
+                    engagement="calc_engagement",
+                    profile=ex.ref("profile", s, c),
+                    trend=T,
+                    profile_ramp=ex.ref("profile_ramp", s, c),
                 ),
                 f.pg_use[0, s],
                 "num",
@@ -215,8 +230,11 @@ def write_calculations(
     pg_rows = (pg_row[0], pg_row[len(mi.services) - 1]) if mi.services else (r, r)
 
     def cost_block(
-        title: str, label: str, use_row: dict[int, int], values: np.ndarray
+        title: str, label: str, use_row: dict[int, int], values: np.ndarray, key: str
     ) -> dict[int, int]:
+        use_key = {"counterfactual_gbp": "counterfactual_use", "programme_gbp": "programme_use"}[
+            key
+        ]
         section(title)
         out = {}
         for i, row in enumerate(run.rows.itertuples()):
@@ -224,7 +242,9 @@ def write_calculations(
             out[i] = put(
                 RowSpec(
                     label,
-                    lambda c, ur=ur, rr=r + 1: f"{c}{ur}*$E{rr}",
+                    lambda c, ur=ur, rr=r + 1: F[key].format(
+                        **{use_key: f"{c}{ur}", "unit_cost": f"$E{rr}"}
+                    ),
                     values[i],
                     unit_cost=i,
                     constants=(
@@ -235,9 +255,13 @@ def write_calculations(
         return out
 
     cfg = cost_block(
-        "Counterfactual £ (use × uprated unit cost)", "counterfactual £", cf_row, f.cf_gbp[0]
+        "Counterfactual £ (use × uprated unit cost)",
+        "counterfactual £",
+        cf_row,
+        f.cf_gbp[0],
+        "counterfactual_gbp",
     )
-    pgg = cost_block("Programme-arm £", "programme-arm £", pg_row, f.pg_gbp[0])
+    pgg = cost_block("Programme-arm £", "programme-arm £", pg_row, f.pg_gbp[0], "programme_gbp")
 
     section("Savings after optimism bias (£, undiscounted)")
     sav = {}
@@ -245,7 +269,11 @@ def write_calculations(
         sav[i] = put(
             RowSpec(
                 "saving",
-                lambda c, i=i, rr=r + 1: f"({c}{cfg[i] + 1}-{c}{pgg[i] + 1})*(1-$E{rr})",
+                lambda c, i=i, rr=r + 1: F["saving"].format(
+                    counterfactual_gbp=f"{c}{cfg[i] + 1}",
+                    programme_gbp=f"{c}{pgg[i] + 1}",
+                    ob_benefit=f"$E{rr}",
+                ),
                 f.savings[0, i],
                 unit_cost=i,
                 constants=(
