@@ -24,7 +24,8 @@ import pandas as pd
 from fam import __version__
 from fam.engine import Central, Draws, Plan, central, make_plan, simulate
 from fam.finance import bcr, clean, describe, payback_years
-from fam.loading import PERSPECTIVES, ModelInputs, load
+from fam.loading import ModelInputs, load
+from fam.vocabulary import PERSPECTIVES
 
 
 def load_scenario(path: str | Path, **overrides: Any) -> ModelInputs:

@@ -20,8 +20,9 @@ from scipy import stats
 
 from fam.distributions import stream_key, uniforms
 from fam.finance import discount_factors, payback_years
-from fam.loading import PERSPECTIVES, Input, ModelInputs
+from fam.loading import Input, ModelInputs
 from fam.model import Exposure, exposure
+from fam.vocabulary import PERSPECTIVES
 
 BLOCK = 50  # iterations per random-number block (results do not depend on chunking)
 _MAX_CELLS = 4_000_000  # chunk so that iterations x clients stays below this
@@ -587,7 +588,7 @@ def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
     The noise for a block depends on the whole block's expected counts, so chunks are whole
     blocks (see `simulate`).
     """
-    from fam.cohort import DAYS_PER_UNIT
+    from fam.vocabulary import DAYS_PER_UNIT
 
     scale = np.array(
         [

@@ -39,9 +39,6 @@ from fam.unit_costs import (
     uprate_costs,
 )
 
-VALUE_TYPES = ("fiscal", "economic", "social")
-PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
-
 
 @dataclass(frozen=True)
 class Input:

@@ -25,9 +25,7 @@ from pydantic import (
 
 from fam.distributions import Dist, parse_dist
 from fam.errors import InputError
-
-FY_RE = re.compile(r"^(\d{4})-(\d{2})$")
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+from fam.vocabulary import Perspective, is_calendar_month, is_financial_year
 
 
 def _dist(v: Any) -> Dist:
@@ -39,8 +37,8 @@ DistField = Annotated[Dist, BeforeValidator(_dist), PlainSerializer(lambda d: d.
 
 def _check_fy(v: Any) -> str:
     s = str(v)
-    m = FY_RE.match(s)
-    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+    # one trailing line break is tolerated, as a `^...$` pattern tolerates it
+    if not is_financial_year(s.removesuffix("\n")):
         raise ValueError(f"expected a UK financial year like 2024-25, got {v!r}")
     return s
 
@@ -50,8 +48,8 @@ FinancialYear = Annotated[str, BeforeValidator(_check_fy)]
 
 def _check_month(v: Any) -> str:
     s = str(v)
-    m = MONTH_RE.match(s)
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    # one trailing line break is tolerated, as a `^...$` pattern tolerates it
+    if not is_calendar_month(s.removesuffix("\n")):
         raise ValueError(f"expected a calendar month like 2013-04, got {v!r}")
     return s
 
@@ -290,7 +288,7 @@ class Scenario(Strict):
     horizon_years: int = Field(ge=1, le=75)
     period: Literal["month", "quarter", "year"] = "year"
     discounting: Discounting = Discounting()
-    perspective: Literal["fiscal", "fiscal_cashable", "public_value"] = "fiscal"
+    perspective: Perspective = "fiscal"
     unit_costs: list[str] = Field(min_length=1)
     cohort: Cohort
     programme_costs: ProgrammeCosts = ProgrammeCosts()

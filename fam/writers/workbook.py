@@ -30,6 +30,7 @@ from fam import __version__
 from fam.distributions import parse_dist
 from fam.finance import GREEN_BOOK_STEPS
 from fam.sensitivity import REPORT_MAX_INPUTS
+from fam.vocabulary import PERSPECTIVE_LABEL, PERSPECTIVES, UNITS, VALUE_TYPES
 from fam.workbook_input import (
     FOLDER_LABEL,
     FOLDER_NAME,
@@ -58,12 +59,6 @@ if TYPE_CHECKING:
 
 YC = 7  # first year column (H) on Timeline, CohortExposure and Calculations
 HDR = 3  # header row (Excel row 4) on every table sheet
-PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
-PERSPECTIVE_LABEL = {
-    "fiscal": "fiscal (public bodies' budgets)",
-    "fiscal_cashable": "fiscal, cashable share only",
-    "public_value": "public value (fiscal + economic + social)",
-}
 NOT_WITHIN = "not within horizon"
 
 SHEETS = (
@@ -896,10 +891,10 @@ class _Writer:
                     "maximum": 6,
                 },
                 "price_year": {"validate": "list", "source": "=deflator_years"},
-                "value_type": {"validate": "list", "source": ["fiscal", "economic", "social"]},
+                "value_type": {"validate": "list", "source": list(VALUE_TYPES)},
                 "unit": {
                     "validate": "list",
-                    "source": ["event", "night", "day", "week", "month", "year", "hour", "session"],
+                    "source": list(UNITS),
                 },
             }
             for col, dv in val.items():
@@ -2487,10 +2482,10 @@ def write_template(
         "cashable": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
         "confidence": {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 6},
         "price_year": {"validate": "list", "source": "=deflator_years"},
-        "value_type": {"validate": "list", "source": ["fiscal", "economic", "social"]},
+        "value_type": {"validate": "list", "source": list(VALUE_TYPES)},
         "unit": {
             "validate": "list",
-            "source": ["event", "night", "day", "week", "month", "year", "hour", "session"],
+            "source": list(UNITS),
         },
     }
     for col, dv in dvs.items():
