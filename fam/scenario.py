@@ -57,37 +57,15 @@ def _check_month(v: Any) -> str:
 Month = Annotated[str, BeforeValidator(_check_month)]
 
 
-def _support(d: Dist) -> tuple[float, float]:
-    """Smallest and largest values a distribution can take (approximately for tails)."""
-    if d.name == "fixed":
-        return d.mean, d.mean
-    if d.name == "empirical":
-        vals = d.p("values")
-        return min(vals), max(vals)
-    if d.name in ("normal",):
-        return -float("inf"), float("inf")
-    if d.name in ("lognormal", "gamma"):
-        return 0.0, float("inf")
-    if d.name == "beta":
-        return 0.0, 1.0
-    if d.name in ("uniform", "triangular", "pert"):
-        return d.p("low"), d.p("high")
-    return d.quantile(0.0), d.quantile(1.0)
-
-
 def _share(d: Dist, what: str) -> Dist:
-    lo, hi = _support(d)
-    if d.name == "normal":
-        lo, hi = d.mean, d.mean
+    lo, hi = d.bounds()
     if lo < 0 or hi > 1:
         raise ValueError(f"{what} is a share between 0 and 1; got {d.describe()}")
     return d
 
 
 def _non_negative(d: Dist, what: str) -> Dist:
-    lo, _ = _support(d)
-    if d.name == "normal":
-        lo = d.mean
+    lo, _ = d.bounds()
     if lo < 0:
         raise ValueError(f"{what} must not be negative; got {d.describe()}")
     return d
@@ -160,9 +138,7 @@ class Counterfactual(Strict):
     @field_validator("trend")
     @classmethod
     def _trend(cls, d: Dist) -> Dist:
-        lo, hi = _support(d)
-        if d.name == "normal":
-            lo = hi = d.mean
+        lo, hi = d.bounds()
         if lo < -1 or hi > 1:
             raise ValueError(
                 f"trend is a share of baseline use between -1 and 1; got {d.describe()}"
@@ -179,9 +155,7 @@ class Effect(Strict):
     @field_validator("change")
     @classmethod
     def _change(cls, d: Dist) -> Dist:
-        lo, _ = _support(d)
-        if d.name == "normal":
-            lo = d.mean
+        lo, _ = d.bounds()
         if lo < -1:
             raise ValueError(
                 f"change is relative (-0.25 = a quarter less) and cannot be below -1; got {d.describe()}"
