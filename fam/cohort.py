@@ -21,15 +21,13 @@ import numpy as np
 import pandas as pd
 
 from fam.errors import InputError
+from fam.vocabulary import DAYS_PER_UNIT, EVENT_UNITS
 
 CLIENT_REQUIRED = ("client_id", "start_date")
 CLIENT_OPTIONAL = ("end_date", "completed", "arm", "cohort", "age_at_start")
 USE_REQUIRED = ("client_id", "service", "start")
 USE_OPTIONAL = ("end", "quantity")
 
-# days in one unit, for spells; event-type units cannot be given as spells
-DAYS_PER_UNIT = {"night": 1.0, "day": 1.0, "week": 7.0, "month": 365.0 / 12.0, "year": 365.0}
-EVENT_UNITS = ("event", "hour", "session")
 TRUE = {"true", "yes", "1", "y", "t"}
 DATE_RANGE = ("1900-01-01", "2099-12-31")  # plausible dates; anything else is a typo
 FALSE = {"false", "no", "0", "n", "f", ""}

@@ -23,8 +23,9 @@ from scipy import stats
 from fam import projection
 from fam.distributions import stream_key, uniforms
 from fam.finance import bcr, discount_factors, payback_years
-from fam.loading import PERSPECTIVES, Input, ModelInputs
+from fam.loading import Input, ModelInputs
 from fam.model import Exposure, exposure
+from fam.vocabulary import DAYS_PER_UNIT, PERSPECTIVES
 
 BLOCK = 50  # iterations per random-number block (results do not depend on chunking)
 _MAX_CELLS = 4_000_000  # chunk so that iterations x clients stays below this
@@ -583,8 +584,6 @@ def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
     The noise for a block depends on the whole block's expected counts, so chunks are whole
     blocks (see `simulate`).
     """
-    from fam.cohort import DAYS_PER_UNIT
-
     scale = np.array(
         [
             DAYS_PER_UNIT.get(u, 1.0) if u in ("week", "month", "year") else 1.0

@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from fam.cohort import EVENT_UNITS
 from fam.distributions import Dist
 from fam.errors import InputError
-from fam.scenario import Counterfactual, DistField, Effect, Strict, _non_negative, _share, _support
+from fam.scenario import Counterfactual, DistField, Effect, Strict, _non_negative, _share
 
 ARROW = "->"
 
@@ -58,7 +58,7 @@ class ServiceForm(Strict):
     def _trend(cls, d: Dist | None) -> Dist | None:
         if d is None:
             return d
-        lo, hi = _support(d)
+        lo, hi = d.bounds()
         if d.name == "normal":
             lo = hi = d.mean
         if lo < -1 or hi > 1:

@@ -28,7 +28,7 @@ from fam.cohort import (
     observed_follow_up,
     rows_outside_windows,
 )
-from fam.distributions import Dist, split_uniform
+from fam.distributions import Dist, Empirical, split_uniform
 from fam.errors import InputError
 from fam.scenario import Scenario, canonical_json, parse_scenario, read_yaml
 from fam.unit_costs import (
@@ -38,9 +38,6 @@ from fam.unit_costs import (
     load_unit_costs,
     uprate_costs,
 )
-
-VALUE_TYPES = ("fiscal", "economic", "social")
-PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
 
 
 @dataclass(frozen=True)
@@ -431,7 +428,7 @@ def load_from_scenario(
             1000,
             sc.monte_carlo.seed,
         )
-        trend_dist = Dist("empirical", (("values", tuple(float(x) for x in reps)),))
+        trend_dist = Empirical(tuple(float(x) for x in reps))
         trend_central = point
         method = (
             f"comparison group ({comp.size} clients): observed change in £-weighted use against "

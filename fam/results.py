@@ -14,11 +14,11 @@ import pandas as pd
 
 from fam.engine import Run
 from fam.finance import bcr, clean, describe, payback_years
-from fam.loading import PERSPECTIVES
 from fam.sensitivity import Report
 from fam.sib import SibResults
 from fam.update import Update
 from fam.version import __version__
+from fam.vocabulary import PERSPECTIVES
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,7 @@ from pydantic import (
 
 from fam.distributions import Dist, parse_dist
 from fam.errors import InputError
-
-FY_RE = re.compile(r"^(\d{4})-(\d{2})$")
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+from fam.vocabulary import Perspective, is_calendar_month, is_financial_year
 
 
 def _dist(v: Any) -> Dist:
@@ -39,8 +37,8 @@ DistField = Annotated[Dist, BeforeValidator(_dist), PlainSerializer(lambda d: d.
 
 def _check_fy(v: Any) -> str:
     s = str(v)
-    m = FY_RE.match(s)
-    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+    # one trailing line break is tolerated, as a `^...$` pattern tolerates it
+    if not is_financial_year(s.removesuffix("\n")):
         raise ValueError(f"expected a UK financial year like 2024-25, got {v!r}")
     return s
 
@@ -50,8 +48,8 @@ FinancialYear = Annotated[str, BeforeValidator(_check_fy)]
 
 def _check_month(v: Any) -> str:
     s = str(v)
-    m = MONTH_RE.match(s)
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    # one trailing line break is tolerated, as a `^...$` pattern tolerates it
+    if not is_calendar_month(s.removesuffix("\n")):
         raise ValueError(f"expected a calendar month like 2013-04, got {v!r}")
     return s
 
@@ -59,37 +57,15 @@ def _check_month(v: Any) -> str:
 Month = Annotated[str, BeforeValidator(_check_month)]
 
 
-def _support(d: Dist) -> tuple[float, float]:
-    """Smallest and largest values a distribution can take (approximately for tails)."""
-    if d.name == "fixed":
-        return d.mean, d.mean
-    if d.name == "empirical":
-        vals = d.p("values")
-        return min(vals), max(vals)
-    if d.name in ("normal",):
-        return -float("inf"), float("inf")
-    if d.name in ("lognormal", "gamma"):
-        return 0.0, float("inf")
-    if d.name == "beta":
-        return 0.0, 1.0
-    if d.name in ("uniform", "triangular", "pert"):
-        return d.p("low"), d.p("high")
-    return d.quantile(0.0), d.quantile(1.0)
-
-
 def _share(d: Dist, what: str) -> Dist:
-    lo, hi = _support(d)
-    if d.name == "normal":
-        lo, hi = d.mean, d.mean
+    lo, hi = d.bounds()
     if lo < 0 or hi > 1:
         raise ValueError(f"{what} is a share between 0 and 1; got {d.describe()}")
     return d
 
 
 def _non_negative(d: Dist, what: str) -> Dist:
-    lo, _ = _support(d)
-    if d.name == "normal":
-        lo = d.mean
+    lo, _ = d.bounds()
     if lo < 0:
         raise ValueError(f"{what} must not be negative; got {d.describe()}")
     return d
@@ -243,9 +219,7 @@ class Counterfactual(Strict):
     @field_validator("trend")
     @classmethod
     def _trend(cls, d: Dist) -> Dist:
-        lo, hi = _support(d)
-        if d.name == "normal":
-            lo = hi = d.mean
+        lo, hi = d.bounds()
         if lo < -1 or hi > 1:
             raise ValueError(
                 f"trend is a share of baseline use between -1 and 1; got {d.describe()}"
@@ -268,9 +242,7 @@ class Effect(Strict):
     @field_validator("change")
     @classmethod
     def _change(cls, d: Dist) -> Dist:
-        lo, _ = _support(d)
-        if d.name == "normal":
-            lo = d.mean
+        lo, _ = d.bounds()
         if lo < -1:
             raise ValueError(
                 f"change is relative (-0.25 = a quarter less) and cannot be below -1; got {d.describe()}"
@@ -441,9 +413,7 @@ class Scenario(Strict):
         "year", json_schema_extra={"label": "Reporting period"}
     )
     discounting: Discounting = Discounting()
-    perspective: Literal["fiscal", "fiscal_cashable", "public_value"] = Field(
-        "fiscal", json_schema_extra={"label": "Headline perspective"}
-    )
+    perspective: Perspective = Field("fiscal", json_schema_extra={"label": "Headline perspective"})
     unit_costs: list[str] = Field(
         min_length=1,
         json_schema_extra={"label": "Unit-cost tables (paths relative to the scenario folder)"},

@@ -25,18 +25,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fam import engine, projection
-from fam.cohort import DAYS_PER_UNIT
 from fam.distributions import uniforms
 from fam.errors import InputError
 from fam.finance import clean, describe
-from fam.loading import PERSPECTIVES, Input
+from fam.loading import Input
 from fam.model import Exposure, exposure
+from fam.vocabulary import DAYS_PER_UNIT, PERSPECTIVES, TIME_UNITS
 
 if TYPE_CHECKING:
     from fam.engine import Params, Plan, Run
     from fam.scenario import Sib
 
-TIME_UNITS = ("night", "day", "week", "month", "year")
 _CHUNK = 500  # iterations per chunk (memory only; results do not depend on it)
 
 

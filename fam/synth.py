@@ -35,6 +35,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from fam.vocabulary import DAYS_PER_UNIT
+
 __all__ = [
     "CALIBRATION_UNIT_COSTS",
     "CLIENT_COLUMNS",
@@ -294,15 +296,6 @@ CALIBRATION_UNIT_COSTS: dict[str, float] = {
     "drug_alcohol_treatment": 2604.0,
     "probation_supervision": 250.0,
 }
-
-_DAYS_PER_UNIT: dict[str, float] = {
-    "night": 1.0,
-    "day": 1.0,
-    "week": 7.0,
-    "month": 365.0 / 12.0,
-    "year": 365.0,
-}
-
 
 # ---------------------------------------------------------------------------------------
 # Dates
@@ -673,7 +666,7 @@ def units_in_window(
     )
     overlap = np.clip(np.minimum(e, hi[idx_i]) - np.maximum(s, lo[idx_i]), 0, None)
     qty = pd.to_numeric(use["quantity"], errors="coerce").fillna(1.0).to_numpy()
-    per_unit = np.array([_DAYS_PER_UNIT.get(units[sv], 1.0) for sv in use["service"]])
+    per_unit = np.array([DAYS_PER_UNIT.get(units[sv], 1.0) for sv in use["service"]])
     amount = np.where(is_event, qty * (overlap > 0), overlap / per_unit)
     table = (
         pd.DataFrame(

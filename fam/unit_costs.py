@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from fam.errors import InputError
+from fam.vocabulary import UNITS, VALUE_TYPES, is_financial_year
 
 UNIT_COST_DIR = Path(__file__).parents[1] / "unit_costs"
 DEFAULT_DEFLATORS = UNIT_COST_DIR / "gdp_deflators.csv"
@@ -42,10 +43,7 @@ COLUMNS = [
 ]
 OPTIONAL_COLUMNS = frozenset({"agency_detail", "cashable_rationale", "low", "high"})
 REQUIRED_COLUMNS = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
-UNITS = ("event", "night", "day", "week", "month", "year", "hour", "session")
-VALUE_TYPES = ("fiscal", "economic", "social")
 SERVICE_RE = re.compile(r"[a-z][a-z0-9_]*")
-YEAR_RE = re.compile(r"(\d{4})-(\d{2})")
 
 
 # --------------------------------------------------------------------------- financial years
@@ -53,8 +51,7 @@ YEAR_RE = re.compile(r"(\d{4})-(\d{2})")
 
 def check_year(text: str) -> str:
     """Return text if it is a UK financial year `YYYY-YY` with consecutive years, else raise."""
-    m = YEAR_RE.fullmatch(text)
-    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+    if not is_financial_year(text):
         raise ValueError(f"a financial year like 2024-25, got {text!r}")
     return text
 

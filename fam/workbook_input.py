@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from fam.distributions import Dist, parse_dist
+from fam.distributions import Dist, Fixed, parse_dist
 from fam.errors import InputError
 
 INPUTS = "Inputs"
@@ -133,10 +133,10 @@ def dist_text(d: Dist) -> str:
     such as {dist: normal, mean: -0.25, sd: 0.15}, using the mean/sd form where it maps back
     to exactly the same parameters.
     """
-    if d.name == "fixed":
+    if isinstance(d, Fixed):
         return "fixed"
     exact = {k: v for k, v in d.to_spec().items() if k != "price_year"}
-    if d.name in ("beta", "gamma", "lognormal"):
+    if d.mean_sd_form:
         for digits in range(3, 16):
             m = float(f"{d.mean:.{digits}g}")
             s = float(f"{d.sd:.{digits}g}")
@@ -149,45 +149,6 @@ def dist_text(d: Dist) -> str:
     text = _spec_text(exact)
     assert _same(parse_dist(yaml.safe_load(text)), d), text
     return text
-
-
-def recentre(d: Dist, centre: float) -> dict[str, Any]:
-    """The spec of a distribution like d but with mean `centre` (same spread where it can)."""
-    n = d.name
-    delta = centre - d.mean
-    spec = {k: v for k, v in d.to_spec().items() if k != "price_year"}
-    if n == "fixed":
-        return {"dist": "fixed", "value": centre}
-    if n == "normal":
-        spec["mean"] = centre
-    elif n in ("uniform", "triangular", "pert"):
-        for k in ("low", "mode", "high"):
-            if k in spec:
-                spec[k] = spec[k] + delta
-    elif n == "empirical":
-        spec["values"] = [v + delta for v in spec["values"]]
-    elif n == "beta":
-        if not 0 < centre < 1:
-            raise ValueError(
-                f"a beta distribution needs a central value between 0 and 1, got {centre:g}"
-            )
-        try:  # keep the standard deviation if a beta with it exists, else the concentration
-            return parse_dist({"dist": "beta", "mean": centre, "sd": d.sd}).to_spec()
-        except ValueError:
-            k = spec["a"] + spec["b"]
-            spec = {"dist": "beta", "a": centre * k, "b": (1 - centre) * k}
-    elif n == "gamma":
-        if centre <= 0:
-            raise ValueError(f"a gamma distribution needs a central value > 0, got {centre:g}")
-        spec = {"dist": "gamma", "shape": spec["shape"], "scale": centre / spec["shape"]}
-    elif n == "lognormal":
-        if centre <= 0:
-            raise ValueError(f"a lognormal distribution needs a central value > 0, got {centre:g}")
-        s = spec["sdlog"]
-        spec = {"dist": "lognormal", "meanlog": math.log(centre) - s * s / 2, "sdlog": s}
-    else:  # pragma: no cover - every scenario distribution is handled above
-        raise ValueError(f"cannot re-centre a {n} distribution")
-    return spec
 
 
 # --------------------------------------------------------------------------- cells
@@ -339,7 +300,7 @@ def _dist_value(
             edited = abs(c - d.mean) > 1e-9 * max(1.0, abs(c))
         if edited and c is not None:
             try:
-                spec = recentre(d, c)
+                spec = d.recentred(c)
             except ValueError as e:
                 raise InputError(f"{at_c}: {e}") from None
         else:

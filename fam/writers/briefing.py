@@ -33,6 +33,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from fam.finance import payback_years  # noqa: E402
+from fam.vocabulary import PERSPECTIVE_DESCRIPTION  # noqa: E402
 from fam.writers import briefing_charts as charts  # noqa: E402
 from fam.writers.briefing_sensitivity import sensitivity_page  # noqa: E402
 from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
@@ -93,12 +94,6 @@ EVIDENCE = {
         "services.",
     ),
     "custom": ("Not stated", "The scenario does not say which evidence the effects rest on."),
-}
-
-PERSPECTIVES = {
-    "fiscal": "fiscal (savings to public budgets)",
-    "fiscal_cashable": "fiscal cashable (only savings that can be taken out as cash)",
-    "public_value": "public value (fiscal, economic and social value)",
 }
 
 MONTHS = [
@@ -403,7 +398,7 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
     doc.text(_in_brief(results), size=10, after=0.12)
     doc.table(
         f"Key figures (present values, {sc.price_base_year} prices, "
-        f"{PERSPECTIVES[sc.perspective].split(' (')[0]} perspective)",
+        f"{PERSPECTIVE_DESCRIPTION[sc.perspective].split(' (')[0]} perspective)",
         [
             Column("Measure", 0.47),
             Column("Central estimate", 0.19, "right"),
@@ -735,7 +730,7 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "Fiscal counts savings to public budgets; fiscal cashable only the share that can "
             "be released as cash (for example when a placement or bed is closed); public value "
             "adds economic and social value. This briefing uses the "
-            f"{PERSPECTIVES[sc.perspective]} perspective.",
+            f"{PERSPECTIVE_DESCRIPTION[sc.perspective]} perspective.",
         ],
         ["Optimism bias", opt],
         [

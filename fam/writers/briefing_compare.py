@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fam.version import __version__
+from fam.vocabulary import PERSPECTIVE_DESCRIPTION
 from fam.writers import briefing_charts as charts
 from fam.writers.briefing import (
     EVIDENCE,
-    PERSPECTIVES,
     PROGRAMMES,
     _month_label,
     _save_all,
@@ -213,7 +213,7 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
                 f"{_years(results_list[i].inputs.scenario.horizon_years)} from "
                 f"{_month_label(results_list[i].inputs.scenario.start, 0)}; "
                 f"{results_list[i].inputs.scenario.price_base_year} prices; "
-                f"{PERSPECTIVES[results_list[i].inputs.scenario.perspective].split(' (')[0]}"
+                f"{PERSPECTIVE_DESCRIPTION[results_list[i].inputs.scenario.perspective].split(' (')[0]}"
             ),
         )
         doc.table(

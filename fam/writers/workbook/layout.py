@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from fam.vocabulary import PERSPECTIVE_LABEL, PERSPECTIVES  # noqa: F401 (re-exported)
 from fam.workbook_input import INPUTS, UNIT_COSTS
 
 if TYPE_CHECKING:
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
 
 YC = 7  # first year column (H) on Timeline, CohortExposure and Calculations
 HDR = 3  # header row (Excel row 4) on every table sheet
-PERSPECTIVES = ("fiscal", "fiscal_cashable", "public_value")
-PERSPECTIVE_LABEL = {
-    "fiscal": "fiscal (public bodies' budgets)",
-    "fiscal_cashable": "fiscal, cashable share only",
-    "public_value": "public value (fiscal + economic + social)",
-}
 NOT_WITHIN = "not within horizon"
 
 SHEETS = (

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fam.vocabulary import UNITS, VALUE_TYPES
 from fam.workbook_input import INPUTS, UNIT_COSTS
 from fam.writers.workbook.book import Book
 from fam.writers.workbook.inputs import write_rows
@@ -60,10 +61,10 @@ def write_template(
         "cashable": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
         "confidence": {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 6},
         "price_year": {"validate": "list", "source": "=deflator_years"},
-        "value_type": {"validate": "list", "source": ["fiscal", "economic", "social"]},
+        "value_type": {"validate": "list", "source": list(VALUE_TYPES)},
         "unit": {
             "validate": "list",
-            "source": ["event", "night", "day", "week", "month", "year", "hour", "session"],
+            "source": list(UNITS),
         },
     }
     for col, dv in dvs.items():

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name
 
+from fam.vocabulary import UNITS, VALUE_TYPES
 from fam.workbook_input import UNIT_COSTS
 from fam.writers.workbook.layout import HDR, ref
 
@@ -143,10 +144,10 @@ def write_unit_costs(bk: Book, ws: Worksheet, run: Run, inputs: InputNames) -> U
                 "maximum": 6,
             },
             "price_year": {"validate": "list", "source": "=deflator_years"},
-            "value_type": {"validate": "list", "source": ["fiscal", "economic", "social"]},
+            "value_type": {"validate": "list", "source": list(VALUE_TYPES)},
             "unit": {
                 "validate": "list",
-                "source": ["event", "night", "day", "week", "month", "year", "hour", "session"],
+                "source": list(UNITS),
             },
         }
         for col, dv in val.items():
