@@ -17,177 +17,29 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from fam.cohort import EVENT_UNITS
-from fam.distributions import Dist
 from fam.errors import InputError
-from fam.scenario import Counterfactual, DistField, Effect, Strict, _non_negative, _share
-
-ARROW = "->"
-
-
-def is_pattern(key: str) -> bool:
-    return any(ch in key for ch in "*?[")
-
-
-class RateStep(Strict):
-    """From relative month `from_month` on, use per client per month is `value`."""
-
-    from_month: int = Field(ge=0, le=900)
-    value: DistField
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, d: Dist) -> Dist:
-        return _non_negative(d, "a rate")
-
-
-class ServiceForm(Strict):
-    """The counterfactual form of one service (or of every service a pattern matches)."""
-
-    trend: DistField | None = None
-    rate: list[RateStep] | Literal["comparison"] | None = None
-    until_age: float | None = Field(None, ge=0, le=120)
-    source: str = ""
-
-    @field_validator("trend")
-    @classmethod
-    def _trend(cls, d: Dist | None) -> Dist | None:
-        if d is None:
-            return d
-        lo, hi = d.bounds()
-        if d.name == "normal":
-            lo = hi = d.mean
-        if lo < -1 or hi > 1:
-            raise ValueError(
-                f"trend is a share of baseline use between -1 and 1; got {d.describe()}"
-            )
-        return d
-
-    @field_validator("rate")
-    @classmethod
-    def _steps(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            if not v:
-                raise ValueError("rate needs at least one step {from_month: 0, value: ...}")
-            if v[0].from_month != 0:
-                raise ValueError(
-                    f"the first rate step must start at from_month 0, got {v[0].from_month}"
-                )
-            for a, b in zip(v, v[1:], strict=False):
-                if b.from_month <= a.from_month:
-                    raise ValueError(
-                        "rate steps must be in strictly increasing from_month order; got "
-                        f"{b.from_month} after {a.from_month}"
-                    )
-        return v
-
-    @model_validator(mode="after")
-    def _some(self) -> ServiceForm:
-        if self.trend is not None and self.rate is not None:
-            raise ValueError("give either 'trend' (own baseline) or 'rate' (absolute), not both")
-        if self.trend is None and self.rate is None and self.until_age is None:
-            raise ValueError("give 'trend', 'rate' or 'until_age'")
-        return self
+from fam.scenario import (
+    Counterfactual,
+    Effect,
+    Placements,
+    ServiceForm,
+    Strict,
+    _pair,
+    is_pattern,
+)
 
 
 class CounterfactualV2(Counterfactual):
-    """The v1 counterfactual (trend for every service not listed) plus per-service forms."""
-
-    services: dict[str, ServiceForm] = Field(default_factory=dict)
-
-
-def _pair(key: str) -> tuple[str, str]:
-    a, sep, b = key.partition(ARROW)
-    if not sep or not a.strip() or not b.strip() or ARROW in b:
-        raise ValueError(f"expected a transition 'from->to' such as home->residential, got {key!r}")
-    return a.strip(), b.strip()
-
-
-class Placements(Strict):
-    """A monthly Markov chain over mutually exclusive placement states."""
-
-    states: dict[str, str | None] = Field(min_length=2)  # state -> its service (None: none)
-    start: Literal["data"] | dict[str, float] = "data"
-    transitions: dict[str, dict[str, DistField]] | Literal["comparison"]
-    until_age: float | None = Field(None, ge=0, le=120)
-    confidence: int | None = Field(None, ge=1, le=6)
-    source: str = ""
-
-    @model_validator(mode="after")
-    def _check(self) -> Placements:
-        names = list(self.states)
-        seen: dict[str, str] = {}
-        for st, svc in self.states.items():
-            if svc is None:
-                continue
-            if svc in seen:
-                raise ValueError(
-                    f"states.{st}: service {svc!r} is already the service of state "
-                    f"{seen[svc]!r}; each state needs its own service"
-                )
-            seen[svc] = st
-        if isinstance(self.start, dict):
-            for k, v in self.start.items():
-                if k not in self.states:
-                    raise ValueError(f"start.{k}: not a state; expected one of {', '.join(names)}")
-                if not 0 <= v <= 1:
-                    raise ValueError(f"start.{k}: a share between 0 and 1, got {v}")
-            tot = sum(self.start.values())
-            if abs(tot - 1) > 1e-9:
-                raise ValueError(f"start: the shares sum to {tot:.6g}; expected 1")
-        if isinstance(self.transitions, dict):
-            for a, row in self.transitions.items():
-                if a not in self.states:
-                    raise ValueError(
-                        f"transitions.{a}: not a state; expected one of {', '.join(names)}"
-                    )
-                for b, d in row.items():
-                    if b not in self.states:
-                        raise ValueError(
-                            f"transitions.{a}.{b}: not a state; expected one of {', '.join(names)}"
-                        )
-                    if b == a:
-                        raise ValueError(
-                            f"transitions.{a}.{b}: give moves to other states only; staying "
-                            "takes the remainder"
-                        )
-                    _share(d, f"transitions.{a}.{b}")
-                tot = sum(d.mean for d in row.values())
-                if tot > 1 + 1e-12:
-                    raise ValueError(
-                        f"transitions.{a}: the moves out of {a!r} sum to {tot:.6g} at their "
-                        "central values; monthly probabilities of leaving must not sum to "
-                        "more than 1"
-                    )
-        return self
-
-    def state_index(self) -> dict[str, int]:
-        return {s: i for i, s in enumerate(self.states)}
-
-    def allowed(self, key: str) -> tuple[str, str]:
-        """The states of a transition key 'from->to'; ValueError if it is not a listed
-        transition (any pair of different states when transitions are estimated)."""
-        a, b = _pair(key)
-        for s in (a, b):
-            if s not in self.states:
-                raise ValueError(
-                    f"{key}: {s!r} is not a state; expected one of {', '.join(self.states)}"
-                )
-        if a == b:
-            raise ValueError(f"{key}: a transition is between two different states")
-        if isinstance(self.transitions, dict) and b not in self.transitions.get(a, {}):
-            raise ValueError(f"{key}: not a transition listed in placements.transitions")
-        return a, b
+    """The counterfactual block (fam.scenario.Counterfactual carries `services` itself)."""
 
 
 class EffectV2(Effect):
-    """A v1 effect with an optional evidence grade (optimism bias on the effect)."""
-
-    confidence: int | None = Field(None, ge=1, le=6)
+    """An effect (fam.scenario.Effect carries its optional evidence grade `confidence`)."""
 
 
 class EffectsV2(Strict):

@@ -196,6 +196,158 @@ class ProgrammeCosts(Strict):
         return _non_negative(d, "a programme cost")
 
 
+ARROW = "->"
+
+
+def is_pattern(key: str) -> bool:
+    return any(ch in key for ch in "*?[")
+
+
+class RateStep(Strict):
+    """From relative month `from_month` on, use per client per month is `value`."""
+
+    from_month: int = Field(ge=0, le=900)
+    value: DistField
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, d: Dist) -> Dist:
+        return _non_negative(d, "a rate")
+
+
+class ServiceForm(Strict):
+    """The counterfactual form of one service (or of every service a pattern matches)."""
+
+    trend: DistField | None = None
+    rate: list[RateStep] | Literal["comparison"] | None = None
+    until_age: float | None = Field(None, ge=0, le=120)
+    source: str = ""
+
+    @field_validator("trend")
+    @classmethod
+    def _trend(cls, d: Dist | None) -> Dist | None:
+        if d is None:
+            return d
+        lo, hi = d.bounds()
+        if d.name == "normal":
+            lo = hi = d.mean
+        if lo < -1 or hi > 1:
+            raise ValueError(
+                f"trend is a share of baseline use between -1 and 1; got {d.describe()}"
+            )
+        return d
+
+    @field_validator("rate")
+    @classmethod
+    def _steps(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("rate needs at least one step {from_month: 0, value: ...}")
+            if v[0].from_month != 0:
+                raise ValueError(
+                    f"the first rate step must start at from_month 0, got {v[0].from_month}"
+                )
+            for a, b in zip(v, v[1:], strict=False):
+                if b.from_month <= a.from_month:
+                    raise ValueError(
+                        "rate steps must be in strictly increasing from_month order; got "
+                        f"{b.from_month} after {a.from_month}"
+                    )
+        return v
+
+    @model_validator(mode="after")
+    def _some(self) -> ServiceForm:
+        if self.trend is not None and self.rate is not None:
+            raise ValueError("give either 'trend' (own baseline) or 'rate' (absolute), not both")
+        if self.trend is None and self.rate is None and self.until_age is None:
+            raise ValueError("give 'trend', 'rate' or 'until_age'")
+        return self
+
+
+def _pair(key: str) -> tuple[str, str]:
+    a, sep, b = key.partition(ARROW)
+    if not sep or not a.strip() or not b.strip() or ARROW in b:
+        raise ValueError(f"expected a transition 'from->to' such as home->residential, got {key!r}")
+    return a.strip(), b.strip()
+
+
+class Placements(Strict):
+    """A monthly Markov chain over mutually exclusive placement states."""
+
+    states: dict[str, str | None] = Field(min_length=2)  # state -> its service (None: none)
+    start: Literal["data"] | dict[str, float] = "data"
+    transitions: dict[str, dict[str, DistField]] | Literal["comparison"]
+    until_age: float | None = Field(None, ge=0, le=120)
+    confidence: int | None = Field(None, ge=1, le=6)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Placements:
+        names = list(self.states)
+        seen: dict[str, str] = {}
+        for st, svc in self.states.items():
+            if svc is None:
+                continue
+            if svc in seen:
+                raise ValueError(
+                    f"states.{st}: service {svc!r} is already the service of state "
+                    f"{seen[svc]!r}; each state needs its own service"
+                )
+            seen[svc] = st
+        if isinstance(self.start, dict):
+            for k, v in self.start.items():
+                if k not in self.states:
+                    raise ValueError(f"start.{k}: not a state; expected one of {', '.join(names)}")
+                if not 0 <= v <= 1:
+                    raise ValueError(f"start.{k}: a share between 0 and 1, got {v}")
+            tot = sum(self.start.values())
+            if abs(tot - 1) > 1e-9:
+                raise ValueError(f"start: the shares sum to {tot:.6g}; expected 1")
+        if isinstance(self.transitions, dict):
+            for a, row in self.transitions.items():
+                if a not in self.states:
+                    raise ValueError(
+                        f"transitions.{a}: not a state; expected one of {', '.join(names)}"
+                    )
+                for b, d in row.items():
+                    if b not in self.states:
+                        raise ValueError(
+                            f"transitions.{a}.{b}: not a state; expected one of {', '.join(names)}"
+                        )
+                    if b == a:
+                        raise ValueError(
+                            f"transitions.{a}.{b}: give moves to other states only; staying "
+                            "takes the remainder"
+                        )
+                    _share(d, f"transitions.{a}.{b}")
+                tot = sum(d.mean for d in row.values())
+                if tot > 1 + 1e-12:
+                    raise ValueError(
+                        f"transitions.{a}: the moves out of {a!r} sum to {tot:.6g} at their "
+                        "central values; monthly probabilities of leaving must not sum to "
+                        "more than 1"
+                    )
+        return self
+
+    def state_index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.states)}
+
+    def allowed(self, key: str) -> tuple[str, str]:
+        """The states of a transition key 'from->to'; ValueError if it is not a listed
+        transition (any pair of different states when transitions are estimated)."""
+        a, b = _pair(key)
+        for s in (a, b):
+            if s not in self.states:
+                raise ValueError(
+                    f"{key}: {s!r} is not a state; expected one of {', '.join(self.states)}"
+                )
+        if a == b:
+            raise ValueError(f"{key}: a transition is between two different states")
+        if isinstance(self.transitions, dict) and b not in self.transitions.get(a, {}):
+            raise ValueError(f"{key}: not a transition listed in placements.transitions")
+        return a, b
+
+
 class Counterfactual(Strict):
     trend: DistField = Field(
         parse_dist(0),
@@ -213,6 +365,10 @@ class Counterfactual(Strict):
     method: Literal["assumed", "comparison"] = Field(
         "assumed",
         json_schema_extra={"label": "assumed trend, or from a comparison arm", "template": False},
+    )
+    # per service or pattern: its own trend, an absolute rate, and/or ageing out (v2 forms)
+    services: dict[str, ServiceForm] = Field(
+        default_factory=dict, json_schema_extra={"template": False, "workbook": False}
     )
     source: str = Field("", json_schema_extra={"label": "Source for this section"})
 
@@ -236,6 +392,15 @@ class Effect(Strict):
     )
     half_life_months: float | None = Field(
         None, gt=0, json_schema_extra={"label": "Months for the effect to halve after"}
+    )
+    confidence: int | None = Field(
+        None,
+        ge=1,
+        le=6,
+        json_schema_extra={
+            "label": "Evidence grade of the effect, 1-6 (optimism bias; blank: none)",
+            "template": False,
+        },
     )
     source: str = Field("", json_schema_extra={"label": "Source for this effect"})
 
@@ -422,6 +587,14 @@ class Scenario(Strict):
     programme_costs: ProgrammeCosts = ProgrammeCosts()
     counterfactual: Counterfactual = Counterfactual()
     effects: dict[str, Effect] = Field(default_factory=dict)
+    # a monthly chain of placement states (v2); its effects are written under
+    # effects.placements and held here, keyed 'from->to'
+    placements: Placements | None = Field(
+        None, json_schema_extra={"template": False, "workbook": False}
+    )
+    placement_effects: dict[str, Effect] = Field(
+        default_factory=dict, json_schema_extra={"template": False, "workbook": False}
+    )
     engagement: Engagement = Engagement()
     optimism_bias: OptimismBias = OptimismBias()
     monte_carlo: MonteCarlo = MonteCarlo()
@@ -435,6 +608,37 @@ class Scenario(Strict):
         json_schema_extra={"label": "Correlated input groups (list)", "template": False},
     )
     update: Update = Field(default_factory=lambda: Update(), json_schema_extra={"template": False})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _placement_effects(cls, data: Any) -> Any:
+        """effects.placements (transition 'from->to' -> effect) is held as placement_effects."""
+        if not isinstance(data, dict):
+            return data
+        if "placement_effects" in data:
+            raise ValueError(
+                "placement_effects: unknown key; effects on transitions go under effects.placements"
+            )
+        eff = data.get("effects")
+        if isinstance(eff, dict) and "placements" in eff:
+            data = dict(data)
+            eff = dict(eff)
+            data["placement_effects"] = eff.pop("placements")
+            data["effects"] = eff
+        return data
+
+    @model_validator(mode="after")
+    def _placement_keys(self) -> Scenario:
+        for key in self.placement_effects:
+            if self.placements is None:
+                raise ValueError(f"effects.placements.{key}: there is no placements block")
+            self.placements.allowed(key)
+        return self
+
+    @property
+    def uses_forms(self) -> bool:
+        """Whether the scenario uses per-service counterfactual forms or placements (v2)."""
+        return bool(self.counterfactual.services) or self.placements is not None
 
     @property
     def horizon_months(self) -> int:

@@ -13,7 +13,7 @@ from fam.loading import load_optimism_bias
 from fam.scenario import Scenario, load_scenario_file
 from fam.unit_costs import load_deflators
 from fam.writers.workbook import CHOICES, KNOWN, input_rows, template_dump, write_template
-from fam.writers.workbook.schema_rows import _plain, _section
+from fam.writers.workbook.schema_rows import _plain, _section, shown
 from tests.util import FIXTURES, ROOT
 
 SCENARIOS = [
@@ -24,6 +24,11 @@ SCENARIOS = [
 
 # schema fields with no Inputs row of their own, and why
 NOT_SHOWN = {
+    "counterfactual.services": "per-service forms are run from the scenario file; the Inputs "
+    "sheet does not carry them yet (a workbook of such a scenario says so and is refused)",
+    "placements": "the placement chain is run from the scenario file; the Inputs sheet does "
+    "not carry it yet (a workbook of such a scenario says so and is refused)",
+    "placement_effects": "effects on placement transitions, as placements",
     "correlations.inputs": "a correlation group is written in the one 'correlations' list row",
     "correlations.rho": "a correlation group is written in the one 'correlations' list row",
     "correlations.source": "a correlation group is written in the one 'correlations' list row",
@@ -74,7 +79,7 @@ def _pattern(key: str) -> str | None:
 def _row_keys() -> set[str]:
     keys = {r.key for r in input_rows(template_dump())}
     for path in SCENARIOS:
-        dump = load_scenario_file(path).model_dump(mode="json")
+        dump = shown(load_scenario_file(path).model_dump(mode="json"))
         keys |= {r.key for r in input_rows(dump)}
     dump["sources"] = {"horizon_years": "a source for one key"}
     keys |= {r.key for r in input_rows(dump)}
@@ -83,7 +88,13 @@ def _row_keys() -> set[str]:
 
 def test_every_schema_field_has_an_inputs_row() -> None:
     shown = {_pattern(k) for k in _row_keys()}
-    missing = [f for f in FIELDS if f not in shown and f not in NOT_SHOWN]
+    missing = [
+        f
+        for f in FIELDS
+        if f not in shown
+        and f not in NOT_SHOWN
+        and not any(f.startswith(n + ".") for n in NOT_SHOWN)
+    ]
     assert missing == []
     assert not (set(NOT_SHOWN) & shown), "listed as not shown but it has a row"
 

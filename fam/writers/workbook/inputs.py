@@ -23,7 +23,7 @@ from fam.workbook_input import (
     T_TEXT,
 )
 from fam.writers.workbook.layout import HDR, unique_name, val
-from fam.writers.workbook.schema_rows import InRow, get, input_rows
+from fam.writers.workbook.schema_rows import InRow, get, input_rows, shown
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
@@ -44,7 +44,7 @@ class InputNames:
 
 def write_inputs(bk: Book, ws: Worksheet, run: Run) -> InputNames:
     """The Inputs sheet of a run: the scenario as validated, uprating factors as fam found them."""
-    dump = run.sc.model_dump(mode="json")
+    dump = shown(run.sc.model_dump(mode="json"))
     rows = input_rows(dump)
     factors = {}
     base = run.sc.price_base_year

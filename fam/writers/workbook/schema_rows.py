@@ -214,6 +214,33 @@ def _template(model: type[BaseModel]) -> dict[str, Any]:
     return out
 
 
+def hidden(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]:
+    """Key paths of the fields marked "workbook": False (not carried by the Inputs sheet:
+    the per-service counterfactual forms and the placement chain)."""
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        if _extra(info).get("workbook", True) is False:
+            out.append(prefix + name)
+            continue
+        sub, is_map = _section(info.annotation)
+        if sub is not None and not is_map:
+            out += hidden(sub, f"{prefix}{name}.")
+    return out
+
+
+def shown(dump: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario dump without the fields the Inputs sheet does not carry."""
+    out: dict[str, Any] = json.loads(json.dumps(dump))
+    for key in hidden():
+        *parents, last = key.split(".")
+        node: Any = out
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return out
+
+
 def template_dump() -> dict[str, Any]:
     """The rows of a blank scenario: defaults where the schema has them, blanks where not."""
     return _template(Scenario)
