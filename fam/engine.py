@@ -12,6 +12,7 @@ expected counts; the workbook's formulas recompute it.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,12 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fam import projection
+from fam import projection, slots
 from fam.distributions import stream_key, uniforms
 from fam.finance import bcr, discount_factors, payback_years
 from fam.loading import Input, ModelInputs
-from fam.model import Exposure, exposure
-from fam.vocabulary import DAYS_PER_UNIT, PERSPECTIVES
+from fam.model import Exposure, exposure, profile
+from fam.vocabulary import DAYS_PER_UNIT, MONTH_IN_UNIT, PERSPECTIVES
 
 BLOCK = 50  # iterations per random-number block (results do not depend on chunking)
 _MAX_CELLS = 4_000_000  # chunk so that iterations x clients stays below this
@@ -50,6 +51,8 @@ class Plan:
     agencies: tuple[str, ...]
     row_agency: np.ndarray  # [r] index into agencies
     headline: int  # index of the scenario's perspective
+    tables: slots.Tables | None = None  # per-service forms: projected client by client
+    ob_effect: np.ndarray | None = None  # [r] optimism-bias share of the row's effect grade
 
 
 def perspective_weights(value_type: np.ndarray, cashable: np.ndarray) -> np.ndarray:
@@ -109,6 +112,76 @@ def make_plan(mi: ModelInputs) -> Plan:
         agencies=agencies,
         row_agency=rows["agency"].map({a: i for i, a in enumerate(agencies)}).to_numpy(),
         headline=PERSPECTIVES.index(sc.perspective),
+        tables=None if mi.forms is None else _tables(mi, dvals, dix),
+        ob_effect=_ob_effect(mi, rows["s_index"].to_numpy(dtype=np.int64)),
+    )
+
+
+def _ob_effect(mi: ModelInputs, row_s: np.ndarray) -> np.ndarray:
+    """[r] optimism-bias share of the evidence grade of each row's effect (0 without one)."""
+    sc = mi.scenario
+    ob = mi.optimism_bias
+    if mi.forms is not None:
+        return mi.forms.ob_effect[row_s]
+    grade = np.zeros(len(mi.services))
+    if sc.optimism_bias.apply:
+        for s, svc in enumerate(mi.services):
+            eff = next((e for k, e in sc.effects.items() if fnmatch.fnmatchcase(svc, k)), None)
+            if eff is not None and eff.confidence is not None:
+                grade[s] = ob[int(eff.confidence)]["benefits"]
+    return grade[row_s]
+
+
+def _tables(mi: ModelInputs, dvals: np.ndarray, dix: np.ndarray) -> slots.Tables:
+    fm = mi.forms
+    assert fm is not None
+    h = mi.horizon_months
+    cut = np.minimum(fm.cut, h)
+    cols, group = np.unique(cut, axis=1, return_inverse=True)
+    rates = []
+    a = 0
+    for r in fm.rates:
+        rates.append(
+            slots.RateForm(r.service, np.array(r.from_months), slice(a, a + len(r.values)))
+        )
+        a += len(r.values)
+    chain = None
+    ch = fm.chain
+    if ch is not None:
+        t = np.arange(h, dtype=float)
+        eff_of = np.full(len(ch.trans), -1, dtype=np.int64)
+        profs = []
+        for j, (move, _, onset, half) in enumerate(ch.effects):
+            eff_of[move] = j
+            profs.append(np.stack([profile(t, onset, float(d), half) for d in dvals]))
+        chain = slots.Chain(
+            states=ch.states,
+            state_service=np.array(ch.state_service, dtype=np.int64),
+            state_month=np.array(
+                [0.0 if s < 0 else MONTH_IN_UNIT[mi.units[s]] for s in ch.state_service]
+            ),
+            start=ch.start,
+            shares=ch.shares,
+            trans_from=np.array(ch.trans_from, dtype=np.int64),
+            trans_to=np.array(ch.trans_to, dtype=np.int64),
+            eff_of=eff_of,
+            eff_profile=np.stack(profs) if profs else np.zeros((0, len(dvals), h)),
+            cut=np.minimum(ch.cut, h),
+        )
+    return slots.make_tables(
+        h=h,
+        kind=fm.kind,
+        group=np.asarray(group).reshape(-1),
+        cut=cols,
+        baseline=mi.baseline,
+        dvals=dvals,
+        dix=dix,
+        ramp_months=mi.scenario.counterfactual.ramp_months,
+        onset=[e.onset_months for e in mi.effects],
+        half_life=[e.half_life_months for e in mi.effects],
+        has_effect=[e.change is not None for e in mi.effects],
+        rates=tuple(rates),
+        chain=chain,
     )
 
 
@@ -125,6 +198,14 @@ class Params:
     per_client_month: np.ndarray
     per_completed_case: np.ndarray
     fixed_per_year: np.ndarray
+    # per-service forms (empty [i, 0] without them): fam.slots.FormParams
+    trend_s: np.ndarray  # [i, s] each service's own-baseline trend
+    rates: np.ndarray  # [i, rate values]
+    trans: np.ndarray  # [i, moves] monthly transition probabilities
+    tchange: np.ndarray  # [i, transition effects]
+
+    def forms(self) -> slots.FormParams:
+        return slots.FormParams(self.trend_s, self.change, self.rates, self.trans, self.tchange)
 
     def take(self, sl: slice) -> Params:
         return Params(*(getattr(self, f)[sl] for f in self.__dataclass_fields__))
@@ -154,7 +235,29 @@ def _params(mi: ModelInputs, value: Callable[[Input], np.ndarray], n: int) -> Pa
         per_client_month=value(pc["per_client_month"]),
         per_completed_case=value(pc["per_completed_case"]),
         fixed_per_year=value(pc["fixed_per_year"]),
+        **_form_params(mi, value, n),
     )
+
+
+def _form_params(
+    mi: ModelInputs, value: Callable[[Input], np.ndarray], n: int
+) -> dict[str, np.ndarray]:
+    fm = mi.forms
+    if fm is None:
+        return {k: np.zeros((n, 0)) for k in ("trend_s", "rates", "trans", "tchange")}
+    trend = value(mi.trend)
+    trend_s = np.stack(
+        [trend if t is None else value(t) for t in fm.trends] or [np.zeros(n)], axis=1
+    )[:, : len(fm.trends)]
+    vals = [value(v) for r in fm.rates for v in r.values]
+    ch = fm.chain
+    trans = [] if ch is None else [value(t) for t in ch.trans]
+    tchange = [] if ch is None else [value(e[1]) for e in ch.effects]
+
+    def cols(xs: list[np.ndarray]) -> np.ndarray:
+        return np.stack(xs, axis=1) if xs else np.zeros((n, 0))
+
+    return {"trend_s": trend_s, "rates": cols(vals), "trans": cols(trans), "tchange": cols(tchange)}
 
 
 def central_params(mi: ModelInputs) -> Params:
@@ -220,6 +323,7 @@ def flows(
     n: np.ndarray,
     ncomp: np.ndarray,
     noise: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    year_of_bucket: np.ndarray | None = None,
 ) -> Flows:
     """Counterfactual and programme-arm use and £ per bucket, from cohort cell sums.
 
@@ -227,9 +331,33 @@ def flows(
     by engagement e; n, ncomp: clients and completers per cell.
     """
     cf, pg = projection.project(p.trend, p.change, projection.sums(s0, s1, ex))
+    return flows_from_use(plan, ex, fixed_share, p, cf, pg, n, ncomp, noise, year_of_bucket)
+
+
+def flows_from_use(
+    plan: Plan,
+    ex: Exposure,
+    fixed_share: np.ndarray,
+    p: Params,
+    cf: np.ndarray,
+    pg: np.ndarray,
+    n: np.ndarray,
+    ncomp: np.ndarray,
+    noise: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    year_of_bucket: np.ndarray | None = None,
+) -> Flows:
+    """£ and programme costs from use of both arms [i, s, b] (see `flows`).
+
+    Optimism bias is taken per cost row and appraisal year; `year_of_bucket` maps buckets
+    shorter than a year (months) to their year, so that a month's saving is treated by the
+    sign of its year's.
+    """
     if noise is not None:
         cf, pg = noise(cf, pg)
-    cf_gbp, pg_gbp, savings = projection.price(cf, pg, plan.row_s, p.unit_cost, plan.ob_benefit)
+    ob_e = plan.ob_effect if plan.ob_effect is not None else np.zeros(len(plan.ob_benefit))
+    cf_gbp, pg_gbp, savings = projection.price(
+        cf, pg, plan.row_s, p.unit_cost, plan.ob_benefit, ob_e, year_of_bucket
+    )
     parts = cost_parts(plan, ex, fixed_share, p, n, ncomp)
     return Flows(cf, pg, cf_gbp, pg_gbp, savings, parts.sum(axis=1), parts)
 
@@ -646,7 +774,16 @@ def simulate_chunk(
     count = len(p.trend)
     noise = _poisson(plan, seed, first, count) if mc.poisson else None
     ones = np.ones(plan.inputs.n_years)
-    if mc.bootstrap:
+    if plan.tables is not None:
+        h = plan.inputs.horizon_months
+        edges = np.arange(0, h + 1, 12)
+        if mc.bootstrap:
+            cf, pg, n, ncomp = _drawn_use(plan, p, seed, first, count, edges)
+        else:
+            cf, pg = expected_use(plan, p, edges)
+            _, _, n, ncomp = central_cells(plan, p)
+        f = flows_from_use(plan, plan.year_exp, ones, p, cf, pg, n, ncomp, noise)
+    elif mc.bootstrap:
         sums = _bootstrap_sums(plan, p, seed, first, count)
         ex = _sums_exposure(sums.base.shape[2] // 2, sums.base.shape[1])
         f = flows(plan, ex, ones, p, *sums.cells(), noise=noise)
@@ -656,6 +793,73 @@ def simulate_chunk(
     if extra is not None:
         out.update({f"extra.{k}": v for k, v in extra(plan, p, seed, first, out).items()})
     return out
+
+
+def slot_draws(
+    plan: Plan, p: Params, seed: int, first: int, count: int
+) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """The bootstrap's clients, block by block: (rows of the chunk, data client [m, slot],
+    completer [m, slot]); the same uniforms as every other path (`_Resample`)."""
+    n = len(plan.dix)
+    size = len(plan.slot_k)
+    for block, lo, hi, a in _blocks(first, count):
+        u = _rng(seed, "cohort.bootstrap", block).random((BLOCK, size))[lo:hi]
+        client, comp = pick(u, n, p.completion[a : a + hi - lo])
+        yield slice(a, a + hi - lo), client, comp
+
+
+def slot_cells(plan: Plan, client: np.ndarray, comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Clients and completers per (intake month, duration) cell [m, k, d] of drawn slots."""
+    m = client.shape[0]
+    n_k, n_d = len(plan.inputs.intake), len(plan.dvals)
+    cell = plan.slot_k[None, :] * n_d + plan.dix[client]
+    off = (np.arange(m) * n_k * n_d)[:, None]
+    n = np.bincount((cell + off).ravel(), minlength=m * n_k * n_d).reshape(m, n_k, n_d)
+    nc = np.bincount((cell + off)[comp], minlength=m * n_k * n_d).reshape(m, n_k, n_d)
+    return n.astype(float), nc.astype(float)
+
+
+def drawn_slot_use(
+    plan: Plan,
+    p: Params,
+    client: np.ndarray,
+    comp: np.ndarray,
+    edges: np.ndarray,
+    window: int | None = None,
+    services: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Use of both arms [m, s, b] of drawn slots (fam.slots); p has the m rows. `keep`
+    selects slots (e.g. one intake cohort of a social impact bond)."""
+    tab = plan.tables
+    assert tab is not None
+    k = plan.slot_k
+    if keep is not None:
+        k, client, comp = k[keep], client[:, keep], comp[:, keep]
+    e = np.where(comp, 1.0, p.nce[:, None])
+    ecl = np.where(comp, 0, 1)
+    fp = p.forms()
+    e_cls = np.stack([np.ones(len(p.nce)), p.nce], axis=1)
+    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e_cls, False)
+    return slots.slot_use(
+        tab, fp, chain_p, k, client, e, ecl, np.ones(len(k)), edges, window, services
+    )
+
+
+def _drawn_use(
+    plan: Plan, p: Params, seed: int, first: int, count: int, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n_s = len(plan.inputs.services)
+    n_k, n_d = len(plan.inputs.intake), len(plan.dvals)
+    cf = np.empty((count, n_s, len(edges) - 1))
+    pg = np.empty_like(cf)
+    n = np.empty((count, n_k, n_d))
+    ncomp = np.empty_like(n)
+    for rows, client, comp in slot_draws(plan, p, seed, first, count):
+        q = p.take(rows)
+        cf[rows], pg[rows] = drawn_slot_use(plan, q, client, comp, edges)
+        n[rows], ncomp[rows] = slot_cells(plan, client, comp)
+    return cf, pg, n, ncomp
 
 
 def reduce_flows(plan: Plan, f: Flows) -> dict[str, np.ndarray]:
@@ -779,13 +983,51 @@ class Central:
     exposures: dict[str, np.ndarray]  # the fixed sums the workbook multiplies, by year
 
 
-def central(plan: Plan) -> Central:
+def central_flows(plan: Plan, p: Params, months: bool = False) -> Flows:
+    """The central case's flows by appraisal year (or calendar month) for parameter values p
+    (one variant per row: the central values, or one-way changes of them)."""
     mi = plan.inputs
-    p = central_params(mi)
-    cells: Cells = central_cells(plan, p)
-    y = flows(plan, plan.year_exp, np.ones(mi.n_years), p, *cells)
     h = mi.horizon_months
-    month_exp = exposure(
+    cells: Cells = central_cells(plan, p)
+    if not months:
+        ex, share, ybk = plan.year_exp, np.ones(mi.n_years), None
+    else:
+        ex, share, ybk = _month_exposure(plan), np.full(h, 1.0 / 12.0), np.arange(h) // 12
+    if plan.tables is None:
+        return flows(plan, ex, share, p, *cells, year_of_bucket=ybk)
+    edges = np.arange(h + 1) if months else np.arange(0, h + 1, 12)
+    cf, pg = expected_use(plan, p, edges)
+    return flows_from_use(plan, ex, share, p, cf, pg, cells[2], cells[3], None, ybk)
+
+
+def expected_use(
+    plan: Plan, p: Params, edges: np.ndarray, window: int | None = None,
+    services: np.ndarray | None = None, ks: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Use of both arms [i, s, b] with expected counts: every (intake month, data client)
+    pair weighted by the clients it stands for, at mean engagement (fam.slots)."""
+    tab = plan.tables
+    assert tab is not None
+    mi = plan.inputs
+    n = len(plan.dix)
+    k_n = len(mi.intake)
+    kk = np.arange(k_n) if ks is None else np.asarray(ks)
+    k = np.repeat(kk, n)
+    c = np.tile(np.arange(n), len(kk))[None, :]
+    w = mi.intake[k] / n
+    e = engagement(p)
+    fp = p.forms()
+    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e[:, None], True)
+    return slots.slot_use(
+        tab, fp, chain_p, k, c, e[:, None], np.zeros((1, len(k)), dtype=np.int64), w, edges,
+        window, services,
+    )  # fmt: skip
+
+
+def _month_exposure(plan: Plan) -> Exposure:
+    mi = plan.inputs
+    h = mi.horizon_months
+    return exposure(
         h,
         len(mi.intake),
         plan.dvals.tolist(),
@@ -795,7 +1037,13 @@ def central(plan: Plan) -> Central:
         np.arange(h),
         h,
     )
-    m = flows(plan, month_exp, np.full(h, 1.0 / 12.0), p, *cells)
+
+
+def central(plan: Plan) -> Central:
+    mi = plan.inputs
+    p = central_params(mi)
+    y = central_flows(plan, p)
+    m = central_flows(plan, p, months=True)
     red = reduce_flows(plan, y)
     sav_pv = y.savings[0] * plan.df[None, :]
     cashable = np.einsum("ry,r->r", sav_pv, plan.weights[1])

@@ -88,7 +88,7 @@ def _known(key: str, known: Sequence[str], where: str, path: str) -> list[str]:
 
 
 def check_forms(
-    cf: CounterfactualV2,
+    cf: Counterfactual,
     placements: Placements | None,
     effects: EffectsV2,
     units: Mapping[str, str],
@@ -148,7 +148,7 @@ def check_forms(
 
 
 def resolve_services(
-    cf: CounterfactualV2,
+    cf: Counterfactual,
     services: Sequence[str],
     path: str = "<scenario>",
     states: Collection[str] = (),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,11 +26,21 @@ from fam.cohort import (
     comparison_trend,
     history_exposure,
     load_cohort,
+    monthly_use,
     observed_follow_up,
     rows_outside_windows,
 )
-from fam.distributions import Dist, Empirical, split_uniform
+from fam.distributions import Beta, Dist, Empirical, Gamma, fixed, split_uniform
 from fam.errors import InputError
+from fam.forms import NO_CUT as NO_CUT_FORMS
+from fam.forms import (
+    age_cut_month,
+    estimate_rates,
+    estimate_transitions,
+    monthly_states,
+    start_state_from_spells,
+)
+from fam.forms_schema import check_forms, resolve_services
 from fam.scenario import Scenario, canonical_json, parse_scenario, read_yaml
 from fam.unit_costs import (
     DEFAULT_DEFLATORS,
@@ -75,6 +86,46 @@ class ServiceEffect:
 
 
 @dataclass(frozen=True)
+class RateInputs:
+    """An absolute-rate counterfactual: one input per step (or per relative month when
+    estimated from the comparison arm)."""
+
+    service: int
+    from_months: tuple[int, ...]
+    values: tuple[Input, ...]
+
+
+@dataclass(frozen=True)
+class ChainInputs:
+    """The placement chain: states, where each client starts, transitions and their effects."""
+
+    states: tuple[str, ...]
+    state_service: tuple[int, ...]  # service index of each state, -1 for none
+    start: np.ndarray  # [client] start state, or all -1 when `shares` apply
+    shares: np.ndarray  # [S]
+    trans_from: tuple[int, ...]
+    trans_to: tuple[int, ...]
+    trans: tuple[Input, ...]  # monthly probability of each move
+    effects: tuple[tuple[int, Input, float, float | None], ...]  # (move, change, onset, half)
+    cut: np.ndarray  # [client] age cut month of the chain (no cut: a large number)
+    unobserved: tuple[str, ...] = ()  # states with no comparison client-month (estimated)
+
+
+@dataclass(frozen=True)
+class Forms:
+    """Per-service counterfactual forms (docs/method.md, "Counterfactual forms")."""
+
+    kind: np.ndarray  # [s] 0 own-baseline trend, 1 absolute rate, 2 placement state
+    trends: tuple[Input | None, ...]  # [s] the service's own trend (None: the scenario's)
+    rates: tuple[RateInputs, ...]
+    chain: ChainInputs | None
+    until_age: tuple[float | None, ...]  # [s]
+    cut: np.ndarray  # [client, s] age cut month (no cut: a large number)
+    clients_without_age: int  # clients not cut for want of an age, where a cut applies
+    ob_effect: np.ndarray  # [s] optimism-bias share of the effect's evidence grade
+
+
+@dataclass(frozen=True)
 class ModelInputs:
     scenario: Scenario
     scenario_path: Path
@@ -104,6 +155,7 @@ class ModelInputs:
     # programme-arm data clients, aligned with `baseline`: client_id, cohort, age_at_start.
     # Personal data: no writer may output client_id (see fam.privacy.client_detail_frame).
     clients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    forms: Forms | None = None  # per-service forms and the placement chain (v2), if any
 
     @property
     def horizon_months(self) -> int:
@@ -120,6 +172,11 @@ class ModelInputs:
         out += list(self.programme_costs.values())
         seen: set[str] = set()
         uniq = []
+        if self.forms is not None:
+            out += [t for t in self.forms.trends if t is not None]
+            out += [v for r in self.forms.rates for v in r.values]
+            if self.forms.chain is not None:
+                out += list(self.forms.chain.trans) + [e[1] for e in self.forms.chain.effects]
         for i in out + list(self.unit_cost_inputs):
             if i.name not in seen:
                 seen.add(i.name)
@@ -304,6 +361,10 @@ def load_from_scenario(
     # services in the data, and services named exactly in effects (a pattern adds nothing
     # for a service with no use)
     used = set(cohort.use["service"]) | {k for k in sc.effects if k in known}
+    # services with a form or a placement state may have no use in the data (entry into care)
+    used |= {k for k in sc.counterfactual.services if k in known}
+    if sc.placements is not None:
+        used |= {s for s in sc.placements.states.values() if s is not None and s in known}
     services = tuple(sorted(used))
     units = tuple(units_by_service[s] for s in services)
     effects = resolve_effects(sc, services, known, path)
@@ -361,6 +422,12 @@ def load_from_scenario(
         notes["clients_without_history"] = 0
     durations = durations_months(cohort, sc.engagement.duration_months)[prog]
     completed = cohort.clients["completed"].to_numpy()[prog]
+    if sc.update.apply and sc.uses_forms:
+        raise InputError(
+            f"{path}: update.apply: the update from observed follow-up works with the "
+            "own-baseline trend only; it cannot be used with counterfactual.services or "
+            "placements yet"
+        )
     if sc.update.apply and sc.cohort.observed_to is None:
         raise InputError(
             f"{path}: update.apply needs cohort.observed_to, the last date the data cover "
@@ -450,6 +517,8 @@ def load_from_scenario(
                 "needs at least 2 (use names such as effects.care_week_*.change)"
             )
         correlations.append((tuple(members), c.rho))
+    ob = load_optimism_bias()
+    forms = load_forms(sc, path, cohort, prog, services, units, observed_to, ob)
     return ModelInputs(
         scenario=sc,
         scenario_path=path,
@@ -489,7 +558,7 @@ def load_from_scenario(
         ),
         programme_costs=money,
         unit_cost_inputs=tuple(uc_inputs),
-        optimism_bias=load_optimism_bias(),
+        optimism_bias=ob,
         deflators=deflators,
         inputs_sha256=hashes,
         counterfactual_method=method,
@@ -501,4 +570,299 @@ def load_from_scenario(
         clients=cohort.clients.iloc[prog][["client_id", "cohort", "age_at_start"]].reset_index(
             drop=True
         ),
+        forms=forms,
+    )
+
+
+NO_CUT = 1 << 40  # an age cut month that never comes
+
+
+def _shares_dist(moves: float, exposure: float) -> Dist:
+    """Beta(moves, exposure - moves): mean moves / exposure exactly (fixed at 0 or 1 at the
+    edges)."""
+    if moves <= 0 or exposure <= 0:
+        return fixed(0.0)
+    if moves >= exposure:
+        return fixed(1.0)
+    return Beta(float(moves), float(exposure - moves))
+
+
+def _rate_dist(count: float, exposure: float) -> Dist:
+    """Gamma(count, 1 / exposure): mean count / exposure exactly (fixed at 0 without use)."""
+    if count <= 0 or exposure <= 0:
+        return fixed(0.0)
+    return Gamma(float(count), 1.0 / float(exposure))
+
+
+def _cut(ages: np.ndarray, until: float | None) -> np.ndarray:
+    if until is None:
+        return np.full(len(ages), NO_CUT, dtype=np.int64)
+    c = age_cut_month(ages, until).months
+    return np.where(c == NO_CUT_FORMS, NO_CUT, c).astype(np.int64)
+
+
+def load_forms(
+    sc: Scenario,
+    path: Path,
+    cohort: CohortData,
+    prog: np.ndarray,
+    services: tuple[str, ...],
+    units: tuple[str, ...],
+    observed_to: Any,
+    ob: Mapping[int, Mapping[str, float]],
+) -> Forms | None:
+    """The per-service forms and the placement chain of a scenario (None without them)."""
+    if not sc.uses_forms:
+        return None
+    where = str(path)
+    unit_of = dict(zip(services, units, strict=True))
+    check_forms(sc.counterfactual, sc.placements, _effects_v2(sc), unit_of, where)
+    n_s = len(services)
+    sidx = {s: i for i, s in enumerate(services)}
+    ages = pd.to_numeric(cohort.clients["age_at_start"], errors="coerce").to_numpy(float)[prog]
+    kind = np.zeros(n_s, dtype=np.int64)
+    pl = sc.placements
+    state_svcs = [] if pl is None else [s for s in pl.states.values() if s is not None]
+    for svc in state_svcs:
+        kind[sidx[svc]] = 2
+    forms = resolve_services(sc.counterfactual, services, where, state_svcs)
+    trends: list[Input | None] = [None] * n_s
+    rates: list[RateInputs] = []
+    until: list[float | None] = [None] * n_s
+    comp = np.flatnonzero(cohort.clients["arm"].to_numpy() == "comparison")
+    h = sc.horizon_months
+    for svc, (key, form) in forms.items():
+        si = sidx[svc]
+        until[si] = form.until_age
+        name = f"counterfactual.services.{key}"
+        if form.trend is not None:
+            trends[si] = Input(
+                f"{name}.trend",
+                form.trend,
+                lower=-1.0,
+                upper=1.0,
+                label=f"Counterfactual trend of {key} (share of its baseline use that falls away)",
+                source=form.source or sc.counterfactual.source,
+            )
+        if form.rate is None:
+            continue
+        kind[si] = 1
+        if form.rate == "comparison":
+            use, observed = _comparison_months(
+                cohort, [svc], unit_of, comp, observed_to, h, where, name
+            )
+            est = estimate_rates(use, observed)
+            values = tuple(
+                Input(
+                    f"{name}.{svc}.rate.m{t}" if key != svc else f"{name}.rate.m{t}",
+                    _rate_dist(
+                        float(est.count[0, est.source_month[t]]),
+                        float(est.exposure[est.source_month[t]]),
+                    ),
+                    lower=0.0,
+                    label=f"{svc}: use per client in relative month {t}, comparison arm",
+                    source=f"estimated from {comp.size} comparison clients",
+                )
+                for t in range(h)
+            )
+            rates.append(RateInputs(si, tuple(range(h)), values))
+        else:
+            rates.append(
+                RateInputs(
+                    si,
+                    tuple(st.from_month for st in form.rate),
+                    tuple(
+                        Input(
+                            f"{name}.rate.{j}" if key == svc else f"{name}.{svc}.rate.{j}",
+                            st.value,
+                            lower=0.0,
+                            label=f"{svc}: use per client per month from month {st.from_month}",
+                            source=form.source or sc.counterfactual.source,
+                        )
+                        for j, st in enumerate(form.rate)
+                    ),
+                )
+            )
+    cut = np.full((len(prog), n_s), NO_CUT, dtype=np.int64)
+    without = np.zeros(len(prog), dtype=bool)
+    for s in range(n_s):
+        if until[s] is not None:
+            cut[:, s] = _cut(ages, until[s])
+            without |= np.isnan(ages)
+    chain = None
+    if pl is not None:
+        chain = _chain(sc, pl, cohort, prog, sidx, unit_of, comp, observed_to, ages, where)
+        if pl.until_age is not None:
+            without |= np.isnan(ages)
+        for si in chain.state_service:
+            if si >= 0:
+                cut[:, si] = chain.cut
+    grade = np.zeros(n_s)
+    for s, svc in enumerate(services):
+        eff = next((e for k, e in sc.effects.items() if fnmatch.fnmatchcase(svc, k)), None)
+        g = eff.confidence if eff is not None and svc not in state_svcs else None
+        if svc in state_svcs and pl is not None:
+            g = pl.confidence
+        grade[s] = ob[int(g)]["benefits"] if g is not None and sc.optimism_bias.apply else 0.0
+    return Forms(
+        kind=kind,
+        trends=tuple(trends),
+        rates=tuple(rates),
+        chain=chain,
+        until_age=tuple(until),
+        cut=cut,
+        clients_without_age=int(without.sum()),
+        ob_effect=grade,
+    )
+
+
+def _effects_v2(sc: Scenario) -> Any:
+    """The scenario's effects as fam.forms_schema.check_forms reads them."""
+    return SimpleNamespace(services=dict(sc.effects), placements=dict(sc.placement_effects))
+
+
+def _comparison_months(
+    cohort: CohortData,
+    svcs: list[str],
+    units: Mapping[str, str],
+    comp: np.ndarray,
+    observed_to: Any,
+    h: int,
+    where: str,
+    name: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly use [c, s, t] of the comparison clients and which months are observed [c, t]."""
+    if comp.size == 0:
+        raise InputError(
+            f"{where}: {name}: 'comparison' needs clients with arm 'comparison' in "
+            f"{cohort.clients_path}; found none"
+        )
+    if observed_to is None:
+        raise InputError(
+            f"{where}: {name}: 'comparison' needs the date the data end (cohort.observed_to)"
+        )
+    start = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")[comp]
+    day_after = np.full(comp.size, np.datetime64(observed_to, "D") + np.timedelta64(1, "D"))
+    f_c = np.clip(_month_of(start, day_after), 0, h)
+    observed = np.arange(h)[None, :] < f_c[:, None]
+    use = monthly_use(cohort, svcs, units, 0, h, comp)
+    return use, observed
+
+
+def _chain(
+    sc: Scenario,
+    pl: Any,
+    cohort: CohortData,
+    prog: np.ndarray,
+    sidx: Mapping[str, int],
+    unit_of: Mapping[str, str],
+    comp: np.ndarray,
+    observed_to: Any,
+    ages: np.ndarray,
+    where: str,
+) -> ChainInputs:
+    states = tuple(pl.states)
+    n = len(states)
+    st_svc = tuple(-1 if pl.states[s] is None else sidx[pl.states[s]] for s in states)
+    svc_state = {pl.states[s]: i for i, s in enumerate(states) if pl.states[s] is not None}
+    use = cohort.use[cohort.use["service"].isin(list(svc_state)) & cohort.use["end"].notna()]
+    spells = (
+        use["client"].to_numpy(),
+        use["service"].map(svc_state).to_numpy(),
+        use["start"].to_numpy(),
+        use["end"].to_numpy(),
+    )
+    starts = cohort.clients["start_date"].to_numpy().astype("datetime64[D]")
+    if pl.start == "data":
+        st_all, _ = start_state_from_spells(starts, *spells, n)
+        start = st_all[prog]
+        shares = np.bincount(start, minlength=n) / max(1, len(start))
+    else:
+        start = np.full(len(prog), -1, dtype=np.int64)
+        shares = np.array([float(pl.start.get(s, 0.0)) for s in states])
+    moves: list[tuple[int, int]] = []
+    trans: list[Input] = []
+    unobserved: tuple[str, ...] = ()
+    if pl.transitions == "comparison":
+        if comp.size == 0 or observed_to is None:
+            _comparison_months(
+                cohort, [], unit_of, comp, observed_to, 1, where, "placements.transitions"
+            )
+        h = sc.horizon_months
+        cl, stt, a, b = spells
+        pos = np.full(len(cohort.clients), -1)
+        pos[comp] = np.arange(comp.size)
+        keep = pos[cl] >= 0
+        states_ct, _ = monthly_states(
+            starts[comp], pos[cl][keep], stt[keep], a[keep], b[keep], n, h
+        )
+        day_after = np.full(comp.size, np.datetime64(observed_to, "D") + np.timedelta64(1, "D"))
+        f_c = np.clip(_month_of(starts[comp], day_after), 0, h)
+        observed = np.arange(h)[None, :] < f_c[:, None]
+        est = estimate_transitions(states_ct, observed, n)
+        unobserved = tuple(states[i] for i in np.flatnonzero(est.unobserved))
+        expo = est.exposure
+        for i in range(n):
+            for j in range(n):
+                if i != j and expo[i] > 0:
+                    moves.append((i, j))
+                    trans.append(
+                        Input(
+                            f"placements.transitions.{states[i]}.{states[j]}",
+                            _shares_dist(float(est.alpha[i, j]), float(expo[i])),
+                            lower=0.0,
+                            upper=1.0,
+                            label=f"Monthly chance of moving {states[i]} -> {states[j]} "
+                            "(comparison arm)",
+                            source=f"estimated from {comp.size} comparison clients",
+                        )
+                    )
+    else:
+        for a_name, row in pl.transitions.items():
+            for b_name, d in row.items():
+                i, j = states.index(a_name), states.index(b_name)
+                moves.append((i, j))
+                trans.append(
+                    Input(
+                        f"placements.transitions.{a_name}.{b_name}",
+                        d,
+                        lower=0.0,
+                        upper=1.0,
+                        label=f"Monthly chance of moving {a_name} -> {b_name}",
+                        source=pl.source,
+                    )
+                )
+    effects = []
+    for key, eff in sc.placement_effects.items():
+        a_name, b_name = pl.allowed(key)
+        pair = (states.index(a_name), states.index(b_name))
+        if pair not in moves:
+            raise InputError(
+                f"{where}: effects.placements.{key}: no such move in placements.transitions"
+            )
+        effects.append(
+            (
+                moves.index(pair),
+                Input(
+                    f"effects.placements.{key}.change",
+                    eff.change,
+                    lower=-1.0,
+                    label=f"Effect on the monthly chance of {key} (relative change)",
+                    source=eff.source,
+                ),
+                float(eff.onset_months),
+                eff.half_life_months,
+            )
+        )
+    return ChainInputs(
+        states=states,
+        state_service=st_svc,
+        start=start,
+        shares=shares,
+        trans_from=tuple(m[0] for m in moves),
+        trans_to=tuple(m[1] for m in moves),
+        trans=tuple(trans),
+        effects=tuple(effects),
+        cut=_cut(ages, pl.until_age),
+        unobserved=unobserved,
     )

@@ -32,7 +32,8 @@ FORMULAS: dict[str, str] = {
     "programme_use": "{counterfactual_use}+{change}*{engagement}*({profile}-{trend}*{profile_ramp})",
     "counterfactual_gbp": "{counterfactual_use}*{unit_cost}",
     "programme_gbp": "{programme_use}*{unit_cost}",
-    "saving": "({counterfactual_gbp}-{programme_gbp})*(1-{ob_benefit})",
+    "saving": "({counterfactual_gbp}-{programme_gbp})*IF({counterfactual_gbp}-{programme_gbp}>=0,"
+    "(1-{ob_benefit})*(1-{ob_effect}),(1+{ob_benefit})*(1+{ob_effect}))",
 }
 
 
@@ -101,14 +102,38 @@ def price(
     row_s: np.ndarray,
     unit_cost: np.ndarray,
     ob_benefit: np.ndarray,
+    ob_effect: np.ndarray | None = None,
+    year_of_bucket: np.ndarray | None = None,
 ) -> Money:
-    """£ per cost row: use of the row's service [i, s, b] x unit cost [i, r]; savings less the
-    optimism-bias share of the row [r]."""
+    """£ per cost row: use of the row's service [i, s, b] x unit cost [i, r]; savings after
+    optimism bias (`optimism_bias`)."""
     cost = unit_cost[:, :, None]
     cf_gbp = cf[:, row_s, :] * cost
     pg_gbp = pg[:, row_s, :] * cost
-    savings = (cf_gbp - pg_gbp) * (1.0 - ob_benefit)[None, :, None]
+    ob_e = np.zeros(len(ob_benefit)) if ob_effect is None else ob_effect
+    savings = optimism_bias(cf_gbp - pg_gbp, ob_benefit, ob_e, year_of_bucket)
     return Money(cf_gbp, pg_gbp, savings)
+
+
+def optimism_bias(
+    saving: np.ndarray,
+    ob_cost: np.ndarray,
+    ob_effect: np.ndarray,
+    year_of_bucket: np.ndarray | None = None,
+) -> np.ndarray:
+    """Savings [i, r, b] after optimism bias, per cost row and appraisal year: a saving
+    s >= 0 becomes s x (1 - ob_c) x (1 - ob_e) and a cost increase s < 0 becomes
+    s x (1 + ob_c) x (1 + ob_e), where ob_c [r] is the share for the unit cost's confidence
+    grade and ob_e [r] the share for the effect's evidence grade. With buckets shorter than a
+    year, `year_of_bucket` [b] gives each bucket's year, whose total sets the sign."""
+    sign_of = saving
+    if year_of_bucket is not None:
+        n_y = int(year_of_bucket.max()) + 1
+        onehot = np.eye(n_y)[year_of_bucket]  # [b, y]
+        sign_of = (saving @ onehot)[..., year_of_bucket]
+    down = ((1.0 - ob_cost) * (1.0 - ob_effect))[None, :, None]
+    up = ((1.0 + ob_cost) * (1.0 + ob_effect))[None, :, None]
+    return np.asarray(saving * np.where(sign_of >= 0, down, up))
 
 
 def programme_cost_parts(

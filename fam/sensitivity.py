@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fam import voi
-from fam.engine import Params, _params, central_cells, flows, reduce_flows
+from fam.engine import Params, _params, central_flows, reduce_flows
 from fam.loading import Input
 
 if TYPE_CHECKING:
@@ -35,9 +35,7 @@ def _npv_with(results: Run, values: Mapping[str, np.ndarray], n: int) -> np.ndar
         return np.full(n, inp.central)
 
     p: Params = _params(mi, value, n)
-    red = reduce_flows(
-        plan, flows(plan, plan.year_exp, np.ones(mi.n_years), p, *central_cells(plan, p))
-    )
+    red = reduce_flows(plan, central_flows(plan, p))
     return np.asarray(red["benefits"][:, plan.headline] - red["costs"])
 
 

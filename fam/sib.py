@@ -404,6 +404,8 @@ class SibPass:
         parts: list[dict[str, np.ndarray]] = []
         count = len(p.trend)
         # sub-chunks of whole random-number blocks bound the memory of the cohort cells
+        if plan.tables is not None:  # per-service forms: client by client (fam.slots)
+            return self._by_slot(plan, p, seed, first, fiscal)
         for a, b in engine.chunks(count, _CHUNK):
             q = p.take(slice(a, b))
             cells = (
@@ -414,6 +416,79 @@ class SibPass:
             comp, prog, costs = outcome_days(plan, self.sp, q, cells)
             parts.append(_measures(self.sp, comp, prog, costs, self.price[a:b], fiscal[a:b]))
         return {k: np.concatenate([x[k] for x in parts]) for k in parts[0]}
+
+    def _by_slot(
+        self, plan: Plan, p: Params, seed: int, first: int, fiscal: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        parts: list[dict[str, np.ndarray]] = []
+        count = len(p.trend)
+        if not plan.inputs.scenario.monte_carlo.bootstrap:
+            comp, prog, costs = outcome_days_expected(plan, self.sp, p)
+            return _measures(self.sp, comp, prog, costs, self.price, fiscal)
+        for rows, client, done in engine.slot_draws(plan, p, seed, first, count):
+            q = p.take(rows)
+            comp, prog, costs = outcome_days_drawn(plan, self.sp, q, client, done)
+            parts.append(_measures(self.sp, comp, prog, costs, self.price[rows], fiscal[rows]))
+        return {k: np.concatenate([x[k] for x in parts]) for k in parts[0]}
+
+
+def _quarter_edges(sp: SibPlan) -> np.ndarray:
+    return np.arange(sp.n_quarters + 1) * 3
+
+
+def outcome_days_drawn(
+    plan: Plan, sp: SibPlan, p: Params, client: np.ndarray, done: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`outcome_days` for drawn slots (data client and completer [i, slot]), with the
+    per-service forms (fam.slots)."""
+    n_c = len(sp.cohorts)
+    count = len(p.trend)
+    comp = np.zeros((count, n_c, sp.n_quarters))
+    prog = np.zeros_like(comp)
+    sv = np.array(sp.services)
+    dpu = sp.days_per_unit[None, :, None]
+    edges = _quarter_edges(sp)
+    n, ncomp = engine.slot_cells(plan, client, done)
+    for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
+        keep = np.isin(plan.slot_k, ks)
+        cf, pg = engine.drawn_slot_use(
+            plan, p, client, done, edges, sp.sib.outcome.tracking_months, sv, keep
+        )
+        prog[:, c] = (pg * dpu).sum(axis=1)
+        if sp.comparison is None:
+            comp[:, c] = (cf * dpu).sum(axis=1)
+        else:
+            clients = n[:, ks].sum(axis=2)  # [i, k]
+            comp[:, c] = sp.comparison * (clients @ ex.c0)
+    fixed_share = np.full(sp.n_quarters, 0.25)
+    costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
+    return comp, prog, costs
+
+
+def outcome_days_expected(
+    plan: Plan, sp: SibPlan, p: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`outcome_days` with expected counts (the central case, or no bootstrap), with the
+    per-service forms (fam.slots)."""
+    n_c = len(sp.cohorts)
+    count = len(p.trend)
+    comp = np.zeros((count, n_c, sp.n_quarters))
+    prog = np.zeros_like(comp)
+    sv = np.array(sp.services)
+    dpu = sp.days_per_unit[None, :, None]
+    edges = _quarter_edges(sp)
+    _, _, n, ncomp = engine.central_cells(plan, p)
+    for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
+        cf, pg = engine.expected_use(plan, p, edges, sp.sib.outcome.tracking_months, sv, ks)
+        prog[:, c] = (pg * dpu).sum(axis=1)
+        if sp.comparison is None:
+            comp[:, c] = (cf * dpu).sum(axis=1)
+        else:
+            clients = np.asarray(n[:, ks]).sum(axis=2)
+            comp[:, c] = sp.comparison * (clients @ ex.c0)
+    fixed_share = np.full(sp.n_quarters, 0.25)
+    costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
+    return comp, prog, costs
 
 
 def sib_pass(plan: Plan, seed: int, iterations: int) -> SibPass:
@@ -430,7 +505,10 @@ def sib_results(run: Run, sb: SibPass) -> SibResults:
     fiscal_i = PERSPECTIVES.index("fiscal")
     per = {k: run.draws.extra[k] for k in _MEASURES}
     pc = engine.central_params(mi)
-    comp, prog, costs = outcome_days(plan, sp, pc, engine.central_cells(plan, pc))
+    if plan.tables is not None:
+        comp, prog, costs = outcome_days_expected(plan, sp, pc)
+    else:
+        comp, prog, costs = outcome_days(plan, sp, pc, engine.central_cells(plan, pc))
     cen = _measures(
         sp,
         comp,

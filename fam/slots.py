@@ -204,17 +204,18 @@ def slot_use(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Use of both arms [i, s, b] summed over slots.
 
-    k [j] intake month of each slot; c [i, j] its data client; e [i, j] its engagement (1,
-    the non-completer effect, or the mean); ecl [i, j] its engagement class in `chain_p`'s
-    programme arm; w [j] its weight (1; in the central case the expected clients it stands
-    for); edges [b + 1] bucket boundaries in calendar months; `services` a subset (default
-    all), in the order of the output.
+    k [j] intake month of each slot; c [i, j] its data client, or [1, j] for slots shared
+    by every row of parameters (the central case and its one-way variants, where e [i, 1] is
+    the mean engagement); e [i, j] its engagement (1 or the non-completer effect); ecl [i, j]
+    its engagement class in `chain_p`'s programme arm; w [j] its weight (1; in the central
+    case the expected clients it stands for); edges [b + 1] bucket boundaries in calendar
+    months; `services` a subset (default all), in the order of the output.
     """
     sv = np.arange(len(tab.kind)) if services is None else np.asarray(services)
     n_i = fp.trend.shape[0]
-    c = np.broadcast_to(c, (n_i, c.shape[-1]))
-    e = np.broadcast_to(e, (n_i, c.shape[-1]))
-    ecl = np.broadcast_to(ecl, (n_i, c.shape[-1]))
+    shared = c.shape[0] == 1
+    if not shared:
+        e = np.broadcast_to(e, c.shape)
     n_b = len(edges) - 1
     h = tab.h
     lo = np.clip(edges[None, :-1] - k[:, None], 0, h)  # [j, b]
@@ -224,16 +225,17 @@ def slot_use(
     lo3 = lo[None]
     cf = np.zeros((n_i, len(sv), n_b))
     pg = np.zeros((n_i, len(sv), n_b))
-    d_c = tab.dix[c]  # [i, j]
+    d_c = tab.dix[c]  # [i or 1, j]
     w3 = w[None, :, None]
-    ew = (e * w[None, :])[:, :, None]  # [i, j, 1]
+    e_slot = np.ones((1, 1, 1)) if shared else e[:, :, None]
+    e_row = e[:, :1, None] if shared else 1.0  # [i, 1, 1]: the central mean engagement
     for g in np.unique(tab.group[sv]):
-        up = np.maximum(lo3, np.minimum(hi[None], tab.cut[c, g][:, :, None]))  # [i, j, b]
+        up = np.maximum(lo3, np.minimum(hi[None], tab.cut[c, g][:, :, None]))  # [., j, b]
         mine = sv[tab.group[sv] == g]
         # own-baseline trend services, by effect profile table
         trend_s = mine[tab.kind[mine] == TREND]
         if trend_s.size:
-            bl = tab.baseline[c][:, :, trend_s] * w3  # [i, j, s]
+            bl = tab.baseline[c][:, :, trend_s] * w3  # [., j, s]
             months = (up - lo3).astype(float)
             rmp = tab.ramp_p[up] - tab.ramp_p[lo3]
             base0 = np.einsum("ijs,ijb->isb", bl, months)
@@ -245,8 +247,8 @@ def slot_use(
                     continue
                 cols = np.flatnonzero(tab.table_of[trend_s] == tb)
                 pp, pr = tab.prof_p[tb], tab.profr_p[tb]
-                dp = (pp[d_c[:, :, None], up] - pp[d_c[:, :, None], lo3]) * (e[:, :, None])
-                dr = (pr[d_c[:, :, None], up] - pr[d_c[:, :, None], lo3]) * (e[:, :, None])
+                dp = (pp[d_c[:, :, None], up] - pp[d_c[:, :, None], lo3]) * e_slot
+                dr = (pr[d_c[:, :, None], up] - pr[d_c[:, :, None], lo3]) * e_slot
                 q0[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dp)
                 q1[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dr)
             a, b = projection.use(
@@ -254,8 +256,8 @@ def slot_use(
                 fp.change[:, trend_s, None],
                 base0,
                 base1,
-                q0,
-                q1,
+                q0 * e_row,
+                q1 * e_row,
             )
             pos = _pos(sv, trend_s)
             cf[:, pos], pg[:, pos] = a, b
@@ -267,15 +269,22 @@ def slot_use(
             step = np.searchsorted(rf.from_months, t, side="right") - 1
             vals = fp.rates[:, rf.values][:, step]  # [i, t]
             rp = prefix(vals)  # [i, h + 1]
-            ii = np.broadcast_to(np.arange(n_i)[:, None, None], up.shape)
-            base0 = ((rp[ii, up] - rp[ii, np.broadcast_to(lo3, up.shape)]) * w3).sum(axis=1)
             tb = tab.table_of[rf.service]
-            q0 = np.zeros_like(base0)
-            if tb >= 0:
-                rpp = prefix(vals[:, None, :] * tab.prof[tb][None])  # [i, d, h + 1]
-                lo_b = np.broadcast_to(lo3, up.shape)
-                dq = rpp[ii, d_c[:, :, None], up] - rpp[ii, d_c[:, :, None], lo_b]
-                q0 = (dq * ew).sum(axis=1)
+            rpp = None if tb < 0 else prefix(vals[:, None, :] * tab.prof[tb][None])  # [i, d, x]
+            if shared:
+                # expected counts: the slots' month counts as a table over prefix positions
+                cnt = _counts(up[0], lo, w, d_c[0], tab.n_d, h)  # [d, x, b]
+                base0 = np.einsum("ix,xb->ib", rp, cnt.sum(axis=0))
+                q0 = np.zeros_like(base0)
+                if rpp is not None:
+                    q0 = np.einsum("idx,dxb->ib", rpp, cnt) * e[:, :1]
+            else:
+                ii = np.arange(n_i)[:, None, None]
+                base0 = ((rp[ii, up] - rp[ii, lo3]) * w3).sum(axis=1)
+                q0 = np.zeros_like(base0)
+                if rpp is not None:
+                    dd = d_c[:, :, None]
+                    q0 = ((rpp[ii, dd, up] - rpp[ii, dd, lo3]) * e_slot * w3).sum(axis=1)
             a, b = projection.use(0.0, fp.change[:, rf.service, None], base0, 0.0, q0, 0.0)
             pos = _pos(sv, np.array([rf.service]))
             cf[:, pos[0]], pg[:, pos[0]] = a, b
@@ -285,20 +294,41 @@ def slot_use(
         st = [(s_i, int(np.flatnonzero(sv == svc)[0])) for s_i, svc in enumerate(ch.state_service)
               if svc >= 0 and svc in sv]  # fmt: skip
         if st:
-            xc, xp = chain_p
+            xc, xp = chain_p  # [i, z, S, x], [i, n_e, d, z, S, x]
             up = np.maximum(lo3, np.minimum(hi[None], ch.cut[c][:, :, None]))
-            lo_b = np.broadcast_to(lo3, up.shape)
             z = np.zeros_like(c) if xc.shape[1] == 1 else ch.start[c]
-            ii = np.broadcast_to(np.arange(n_i)[:, None, None], up.shape)
-            zz = np.broadcast_to(z[:, :, None], up.shape)
-            dd = np.broadcast_to(d_c[:, :, None], up.shape)
-            ee = np.broadcast_to(ecl[:, :, None], up.shape)
-            for s_i, pos_i in st:
-                a = xc[:, :, s_i]  # [i, z, h + 1]
-                b = xp[:, :, :, :, s_i]  # [i, n_e, d, z, h + 1]
-                cf[:, pos_i] = ((a[ii, zz, up] - a[ii, zz, lo_b]) * w3).sum(axis=1)
-                pg[:, pos_i] = ((b[ii, ee, dd, zz, up] - b[ii, ee, dd, zz, lo_b]) * w3).sum(axis=1)
+            if shared:
+                n_z = xc.shape[1]
+                key = z[0] * tab.n_d + d_c[0]
+                cnt = _counts(up[0], lo, w, key, n_z * tab.n_d, h).reshape(n_z, tab.n_d, h + 1, n_b)
+                for s_i, pos_i in st:
+                    cf[:, pos_i] = np.einsum("izx,zxb->ib", xc[:, :, s_i], cnt.sum(axis=1))
+                    pg[:, pos_i] = np.einsum("idzx,zdxb->ib", xp[:, 0, :, :, s_i], cnt)
+            else:
+                ii = np.arange(n_i)[:, None, None]
+                zz, dd, ee = z[:, :, None], d_c[:, :, None], ecl[:, :, None]
+                for s_i, pos_i in st:
+                    a = xc[:, :, s_i]  # [i, z, x]
+                    b = xp[:, :, :, :, s_i]  # [i, n_e, d, z, x]
+                    cf[:, pos_i] = ((a[ii, zz, up] - a[ii, zz, lo3]) * w3).sum(axis=1)
+                    pg[:, pos_i] = ((b[ii, ee, dd, zz, up] - b[ii, ee, dd, zz, lo3]) * w3).sum(
+                        axis=1
+                    )
     return cf, pg
+
+
+def _counts(
+    up: np.ndarray, lo: np.ndarray, w: np.ndarray, key: np.ndarray, n_key: int, h: int
+) -> np.ndarray:
+    """[key, x, b]: for slots with weights w [j] and a key [j] (e.g. duration), the weight at
+    prefix position x = U minus the weight at x = L, so that for any prefix sum F over months
+    sum over slots of w (F(U) - F(L)) = sum over x of F(x) x this table."""
+    n_b = up.shape[1]
+    kb = (key[:, None] * (h + 1)) * n_b + np.arange(n_b)[None, :]  # [j, b]
+    ww = np.broadcast_to(w[:, None], up.shape)
+    out = np.bincount((kb + up * n_b).ravel(), ww.ravel(), n_key * (h + 1) * n_b)
+    out -= np.bincount((kb + lo * n_b).ravel(), ww.ravel(), n_key * (h + 1) * n_b)
+    return out.reshape(n_key, h + 1, n_b)
 
 
 def _pos(sv: np.ndarray, which: np.ndarray) -> np.ndarray:

@@ -13,10 +13,12 @@ from fam.projection import FORMULAS
 
 
 def _evaluate(template: str, **values: float) -> float:
-    """Fill a template with numbers and evaluate it as arithmetic (+ - * / and brackets)."""
+    """Fill a template with numbers and evaluate it as a spreadsheet would: + - * / and
+    brackets, and IF(condition,a,b) with a >= comparison."""
     text = template.format(**{k: repr(float(v)) for k, v in values.items()})
-    assert re.fullmatch(r"[0-9eE.+\-*/() ]+", text), text
-    return float(eval(text))  # noqa: S307 - digits and operators only, checked above
+    text = text.replace("IF(", "_if(").replace(">=", ">=")
+    assert re.fullmatch(r"[0-9eE.+\-*/(), >=_if]+", text), text
+    return float(eval(text, {"_if": lambda c, a, b: a if c else b}))  # noqa: S307
 
 
 def test_use_by_hand() -> None:
@@ -62,18 +64,23 @@ def test_formula_templates_equal_the_functions(seed: int) -> None:
     assert got_cf == pytest.approx(float(cf), rel=1e-13)
     assert got_pg == pytest.approx(float(pg), rel=1e-13)
     # £ and savings for one cost row
-    unit_cost, ob = v["e"], 0.15
+    unit_cost, ob, ob_e = v["e"], 0.15, 0.05
     money = projection.price(
         np.array([[[float(cf)]]]),
         np.array([[[float(pg)]]]),
         np.array([0]),
         np.array([[unit_cost]]),
         np.array([ob]),
+        np.array([ob_e]),
     )
     cf_gbp = _evaluate(FORMULAS["counterfactual_gbp"], counterfactual_use=cf, unit_cost=unit_cost)
     pg_gbp = _evaluate(FORMULAS["programme_gbp"], programme_use=pg, unit_cost=unit_cost)
     saving = _evaluate(
-        FORMULAS["saving"], counterfactual_gbp=cf_gbp, programme_gbp=pg_gbp, ob_benefit=ob
+        FORMULAS["saving"],
+        counterfactual_gbp=cf_gbp,
+        programme_gbp=pg_gbp,
+        ob_benefit=ob,
+        ob_effect=ob_e,
     )
     assert cf_gbp == pytest.approx(float(money.cf_gbp[0, 0, 0]), rel=1e-13)
     assert pg_gbp == pytest.approx(float(money.pg_gbp[0, 0, 0]), rel=1e-13)
@@ -83,8 +90,34 @@ def test_formula_templates_equal_the_functions(seed: int) -> None:
 def test_every_template_names_only_known_quantities() -> None:
     names = set(FORMULAS) | {
         "completion", "non_completer_effect", "baseline", "baseline_ramp", "trend", "change",
-        "profile", "profile_ramp", "unit_cost", "ob_benefit",
+        "profile", "profile_ramp", "unit_cost", "ob_benefit", "ob_effect",
     }  # fmt: skip
     for key, template in FORMULAS.items():
         used = set(re.findall(r"{(\w+)}", template))
         assert used <= names, (key, used - names)
+
+
+def test_optimism_bias_is_asymmetric_by_hand() -> None:
+    # ob_c 10%, ob_e 20%: a saving of 100 counts as 100 x 0.9 x 0.8 = 72; a cost increase
+    # (saving -100) as -100 x 1.1 x 1.2 = -132 (made larger, not smaller)
+    s = np.array([[[100.0, -100.0]]])
+    out = projection.optimism_bias(s, np.array([0.1]), np.array([0.2]))
+    assert out[0, 0, 0] == pytest.approx(72.0, abs=1e-12)
+    assert out[0, 0, 1] == pytest.approx(-132.0, abs=1e-12)
+    # months take the sign of their year: year 0 = +30 - 10 = +20 (a saving) so its -10
+    # month is reduced too: -10 x 0.72 = -7.2; year 1 = -5 (a cost) so +1 -> +1.32
+    m = np.array([[[30.0, -10.0, 1.0, -6.0]]])
+    out = projection.optimism_bias(
+        m, np.array([0.1]), np.array([0.2]), year_of_bucket=np.array([0, 0, 1, 1])
+    )
+    assert out[0, 0].tolist() == pytest.approx([21.6, -7.2, 1.32, -7.92])
+    # the workbook's template (one appraisal year per column) gives the same as Python
+    for saving, expected in ((100.0, 72.0), (-100.0, -132.0)):
+        got = _evaluate(
+            FORMULAS["saving"],
+            counterfactual_gbp=saving,
+            programme_gbp=0.0,
+            ob_benefit=0.1,
+            ob_effect=0.2,
+        )
+        assert got == pytest.approx(expected, abs=1e-12)

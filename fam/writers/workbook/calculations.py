@@ -105,8 +105,10 @@ def write_calculations(
         0,
         "Each row has one formula copied across the years (columns H onward). Use = baseline − "
         "T × baseline_ramp (counterfactual) and + change × e × (profile − T × profile_ramp) "
-        "(programme arm); £ = use × uprated unit cost; saving = (counterfactual £ − programme "
-        "£) × (1 − optimism bias).",
+        "(programme arm); £ = use × uprated unit cost; saving s = counterfactual £ − programme "
+        "£, then optimism bias per row and year: s × (1 − OB of the unit cost) × (1 − OB of the "
+        "effect's evidence) if s ≥ 0, s × (1 + …) × (1 + …) if s < 0 (a cost increase is made "
+        "larger, not smaller).",
         bk.note,
     )
     for c, h in enumerate(
@@ -158,7 +160,12 @@ def write_calculations(
     bk.define("calc_ob_cost", "Calculations", r, 4)
     r += 1
 
-    section("Effect by service (relative change in use; blank = no effect declared)")
+    section(
+        "Effect by service (column E: relative change in use, blank = no effect declared; "
+        "column F: optimism bias for the effect's evidence grade)"
+    )
+    ob_e = plan.ob_effect if plan.ob_effect is not None else np.zeros(len(plan.ob_benefit))
+    ob_effect = {int(s): float(ob_e[i]) for i, s in enumerate(plan.row_s)}
     eff_row = {}
     for s, eff in enumerate(mi.effects):
         ws.write(r, 0, "change")
@@ -172,7 +179,19 @@ def write_calculations(
                 ws.write_formula(r, 4, f"={inputs.nm(key)}", bk.num6, used)
             else:  # e.g. updated by fam from observed follow-up (update.apply)
                 ws.write_number(r, 4, used, bk.v_num)
-                ws.write(r, 5, "value used by fam (not the Inputs central value)", bk.note)
+                ws.write(r, 6, "value used by fam (not the Inputs central value)", bk.note)
+            conf = key.rsplit(".", 1)[0] + ".confidence"
+            if conf in inputs.names:
+                ws.write_formula(
+                    r,
+                    5,
+                    f"=IF(AND({inputs.nm('optimism_bias.apply')},ISNUMBER({inputs.nm(conf)})),"
+                    f"INDEX(ob_benefits,MATCH({inputs.nm(conf)},ob_grades,0)),0)",
+                    bk.pct,
+                    ob_effect.get(s, 0.0),
+                )
+            else:
+                ws.write_number(r, 5, ob_effect.get(s, 0.0), bk.pct)
         else:
             ws.write_string(r, 3, "(none)")
         eff_row[s] = r
@@ -269,10 +288,11 @@ def write_calculations(
         sav[i] = put(
             RowSpec(
                 "saving",
-                lambda c, i=i, rr=r + 1: F["saving"].format(
+                lambda c, i=i, rr=r + 1, er=eff_row[int(row.s_index)] + 1: F["saving"].format(
                     counterfactual_gbp=f"{c}{cfg[i] + 1}",
                     programme_gbp=f"{c}{pgg[i] + 1}",
                     ob_benefit=f"$E{rr}",
+                    ob_effect=f"$F${er}",
                 ),
                 f.savings[0, i],
                 unit_cost=i,
