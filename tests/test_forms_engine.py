@@ -1,0 +1,174 @@
+"""The per-service counterfactual forms through the whole model, worked by hand.
+
+Fixture tests/fixtures/forms: 2 clients (ages 17.25 and 16.5) starting in the appraisal's
+first month, 2 years, no discounting, no uncertainty; A&E £100 an attendance, residential
+care £700 a week; programme £1,000 a client; every client completes a 6-month programme.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fam import api
+from fam.errors import InputError
+from fam.loading import load
+
+FORMS = Path(__file__).parent / "fixtures" / "forms" / "scenario.yaml"
+WEEKS = 365 / 84  # one month in weeks
+CHAIN: dict[str, Any] = {
+    "placements": {
+        "states": {"home": None, "care": "care_week_residential"},
+        "start": {"home": 1.0},
+        "transitions": {"home": {"care": 0.1}, "care": {"home": 0.5}},
+    }
+}
+
+
+def run(over: dict[str, Any] | None = None, **kw: Any) -> api.Results:
+    return api.run(load(FORMS, over), **kw)
+
+
+def test_rate_steps() -> None:
+    # 0.5 attendances a client-month in months 0-11, 0.25 from month 12, whatever the
+    # baseline: year 0 = 2 clients x 12 x 0.5 = 12, year 1 = 2 x 12 x 0.25 = 6
+    r = run()
+    assert r.central.years.cf_use[0, 0].tolist() == [12.0, 6.0]
+    # effect -50% from month 0 for ever: programme arm 6 and 3; saving (6 + 3) x £100 = £900
+    assert r.central.years.pg_use[0, 0].tolist() == [6.0, 3.0]
+    assert r.central.benefits[0] == pytest.approx(900.0)
+    assert r.central.npv == pytest.approx(900.0 - 2000.0)
+
+
+def test_ageing_out_mid_horizon() -> None:
+    # until_age 18: A (17.25) stops after t_A = ceil(12 x 0.75) = 9 months, B (16.5) after 18
+    # year 0: (9 + 12) x 0.5 = 10.5; year 1: (0 + 6 months) x 0.25 = 1.5
+    r = run({"counterfactual.services.ae_attendance.until_age": 18})
+    assert r.central.years.cf_use[0, 0].tolist() == pytest.approx([10.5, 1.5])
+    assert r.central.years.pg_use[0, 0].tolist() == pytest.approx([5.25, 0.75])
+    # the programme arm stops too: nothing is saved after the 18th birthday
+    m = r.central.months.cf_use[0, 0]
+    assert m[8] == pytest.approx(1.0) and m[9] == pytest.approx(0.5)  # A stops at month 9
+    assert m[17] == pytest.approx(0.25) and m[18] == 0.0  # B stops at month 18
+
+
+def test_two_state_chain_by_hand() -> None:
+    # x0 = [1, 0]; x1 = [0.9, 0.1]; x2 = [0.9 x 0.9 + 0.1 x 0.5, 0.9 x 0.1 + 0.1 x 0.5]
+    #    = [0.86, 0.14]; care weeks in month t = 2 clients x x_t[care] x 365/84
+    r = run(CHAIN)
+    care = r.inputs.services.index("care_week_residential")
+    m = r.central.months.cf_use[0, care]
+    assert m[:3] == pytest.approx([0.0, 2 * 0.1 * WEEKS, 2 * 0.14 * WEEKS])
+    # no effect on the chain: the programme arm is the counterfactual
+    assert np.array_equal(r.central.months.pg_use[0, care], m)
+    # the chain settles at care = 0.1 / (0.1 + 0.5) = 1/6 of months
+    assert m[-1] == pytest.approx(2 * WEEKS / 6, rel=1e-6)
+
+
+def test_effect_on_a_transition() -> None:
+    # home->care -50% during the programme (profile 1, e = 1): 0.1 x (1 - 0.5) = 0.05
+    # x1 = [0.95, 0.05]; x2 = [0.95 x 0.95 + 0.05 x 0.5, 0.95 x 0.05 + 0.05 x 0.5]
+    #    = [0.9275, 0.0725]
+    over = {**CHAIN, "effects.placements": {"home->care": {"change": -0.5}}}
+    r = run(over)
+    care = r.inputs.services.index("care_week_residential")
+    pg = r.central.months.pg_use[0, care]
+    assert pg[:3] == pytest.approx([0.0, 2 * 0.05 * WEEKS, 2 * 0.0725 * WEEKS])
+    # with engagement 0.8 (completion 0.8, non-completers nothing): 0.1 x (1 - 0.5 x 0.8)
+    #   = 0.06 in the central case
+    over2 = {**over, "engagement.completion": 0.8}
+    pg2 = run(over2).central.months.pg_use[0, care]
+    assert pg2[1] == pytest.approx(2 * 0.06 * WEEKS)
+
+
+def test_entry_into_care_is_counted_with_no_care_before() -> None:
+    # neither client was in care before: v1 (own baseline) could save nothing; the chain can
+    r = run({**CHAIN, "effects.placements": {"home->care": {"change": -0.5}}})
+    care = r.inputs.services.index("care_week_residential")
+    assert r.inputs.baseline[:, care].sum() == 0.0
+    care_rows = r.inputs.cost_rows["service"] == "care_week_residential"
+    assert r.central.years.savings[0][care_rows.to_numpy()].sum() > 0
+
+
+def test_chain_ages_out() -> None:
+    # until_age 18 on the chain: A (t_A = 9) is in no state's service from month 9
+    r = run({"placements": {**CHAIN["placements"], "until_age": 18}})
+    care = r.inputs.services.index("care_week_residential")
+    full = run(CHAIN).central.months.cf_use[0, care]
+    cut = r.central.months.cf_use[0, care]
+    assert cut[:9] == pytest.approx(full[:9])
+    assert cut[9:18] == pytest.approx(full[9:18] / 2)  # B only
+    assert (cut[18:] == 0).all()
+
+
+def test_optimism_bias_makes_a_cost_increase_larger() -> None:
+    # A&E rises 50% (change +0.5) with a grade-3 effect (10%); the unit cost is grade 1 (0%):
+    # increase = (6 + 3) x £100 = £900 more; counted as -900 x (1 + 0) x (1 + 0.10) = -990
+    r = run(
+        {
+            "effects.ae_attendance": {"change": 0.5, "confidence": 3},
+            "optimism_bias.apply": True,
+        }
+    )
+    assert r.central.benefits[0] == pytest.approx(-990.0)
+    # a saving with the same grades: (6 + 3) x £100 x (1 - 0) x (1 - 0.10) = £810
+    r2 = run(
+        {
+            "effects.ae_attendance": {"change": -0.5, "confidence": 3},
+            "optimism_bias.apply": True,
+        }
+    )
+    assert r2.central.benefits[0] == pytest.approx(810.0)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {},
+        {"counterfactual.services.ae_attendance.until_age": 18},
+        CHAIN,
+        {**CHAIN, "effects.placements": {"home->care": {"change": -0.5}}},
+    ],
+    ids=["rate", "ageing_out", "chain", "chain_effect"],
+)
+def test_central_equals_every_iteration_without_noise(over: dict[str, Any]) -> None:
+    r = run(over, iterations=60)
+    assert np.allclose(r.draws.npv, r.central.npv, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {
+            "counterfactual.services.ae_attendance.rate": [
+                {"from_month": 0, "value": {"dist": "gamma", "mean": 0.5, "sd": 0.1}}
+            ]
+        },
+        {
+            **CHAIN,
+            "placements.transitions": {
+                "home": {"care": {"dist": "beta", "mean": 0.1, "sd": 0.02}},
+                "care": {"home": 0.5},
+            },
+        },
+    ],
+    ids=["rate", "chain"],
+)
+def test_monte_carlo_mean_near_central_with_drawn_forms(over: dict[str, Any]) -> None:
+    r = run({**over, "monte_carlo.bootstrap": True, "monte_carlo.poisson": True}, iterations=2000)
+    se = r.draws.npv.std() / np.sqrt(len(r.draws.npv))
+    # the rate enters linearly (mean exact); the chain is nearly linear in a small probability
+    assert abs(r.draws.npv.mean() - r.central.npv) < 4 * se + 1e-6 * abs(r.central.npv)
+
+
+def test_state_service_cannot_have_its_own_effect() -> None:
+    with pytest.raises(InputError, match="placement state"):
+        run({**CHAIN, "effects.care_week_residential": {"change": -0.2}})
+
+
+def test_update_refused_with_forms() -> None:
+    with pytest.raises(InputError, match="update.apply"):
+        run({"update.apply": True, "cohort.observed_to": "2024-12-31"})
