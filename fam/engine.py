@@ -1054,11 +1054,25 @@ def central(plan: Plan) -> Central:
     costs = float(red["costs"][0])
     ex = plan.year_exp
     s0 = plan.s0
+    if plan.tables is None:
+        sums = (
+            np.einsum("kds,ky->sy", s0, ex.c0),
+            np.einsum("kds,ky->sy", s0, ex.c1),
+            np.einsum("kds,kdsy->sy", s0, ex.p0),
+            np.einsum("kds,kdsy->sy", s0, ex.p1),
+        )
+    else:  # ageing out included: the sums of fam.slots for own-baseline trend services
+        n = len(plan.dix)
+        k_all = np.repeat(np.arange(len(mi.intake)), n)
+        c_all = np.tile(np.arange(n), len(mi.intake))[None, :]
+        sums = slots.exposure_sums(
+            plan.tables, k_all, c_all, mi.intake[k_all] / n, np.arange(0, mi.horizon_months + 1, 12)
+        )
     exposures = {
-        "baseline": np.einsum("kds,ky->sy", s0, ex.c0),
-        "baseline_ramp": np.einsum("kds,ky->sy", s0, ex.c1),
-        "profile": np.einsum("kds,kdsy->sy", s0, ex.p0),
-        "profile_ramp": np.einsum("kds,kdsy->sy", s0, ex.p1),
+        "baseline": sums[0],
+        "baseline_ramp": sums[1],
+        "profile": sums[2],
+        "profile_ramp": sums[3],
         "starts": np.einsum("kd,ky->y", plan.n0, ex.starts),
         "client_months": np.einsum("kd,kdy->y", plan.n0, ex.months),
         "programme_ends": np.einsum("kd,kdy->y", plan.n0, ex.ends),

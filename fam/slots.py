@@ -235,22 +235,7 @@ def slot_use(
         # own-baseline trend services, by effect profile table
         trend_s = mine[tab.kind[mine] == TREND]
         if trend_s.size:
-            bl = tab.baseline[c][:, :, trend_s] * w3  # [., j, s]
-            months = (up - lo3).astype(float)
-            rmp = tab.ramp_p[up] - tab.ramp_p[lo3]
-            base0 = np.einsum("ijs,ijb->isb", bl, months)
-            base1 = np.einsum("ijs,ijb->isb", bl, rmp)
-            q0 = np.zeros_like(base0)
-            q1 = np.zeros_like(base0)
-            for tb in np.unique(tab.table_of[trend_s]):
-                if tb < 0:
-                    continue
-                cols = np.flatnonzero(tab.table_of[trend_s] == tb)
-                pp, pr = tab.prof_p[tb], tab.profr_p[tb]
-                dp = (pp[d_c[:, :, None], up] - pp[d_c[:, :, None], lo3]) * e_slot
-                dr = (pr[d_c[:, :, None], up] - pr[d_c[:, :, None], lo3]) * e_slot
-                q0[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dp)
-                q1[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dr)
+            base0, base1, q0, q1 = _trend_sums(tab, c, up, lo3, d_c, w3, e_slot, trend_s)
             a, b = projection.use(
                 fp.trend[:, trend_s, None],
                 fp.change[:, trend_s, None],
@@ -315,6 +300,60 @@ def slot_use(
                         axis=1
                     )
     return cf, pg
+
+
+def _trend_sums(
+    tab: Tables,
+    c: np.ndarray,
+    up: np.ndarray,
+    lo3: np.ndarray,
+    d_c: np.ndarray,
+    w3: np.ndarray,
+    e_slot: np.ndarray,
+    trend_s: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Baseline x (months, ramp, profile x e, profile x ramp x e) summed over slots [i, s, b]
+    for own-baseline trend services (the sums fam.projection.use takes)."""
+    bl = tab.baseline[c][:, :, trend_s] * w3  # [., j, s]
+    months = (up - lo3).astype(float)
+    rmp = tab.ramp_p[up] - tab.ramp_p[lo3]
+    base0 = np.einsum("ijs,ijb->isb", bl, months)
+    base1 = np.einsum("ijs,ijb->isb", bl, rmp)
+    q0 = np.zeros_like(base0)
+    q1 = np.zeros_like(base0)
+    for tb in np.unique(tab.table_of[trend_s]):
+        if tb < 0:
+            continue
+        cols = np.flatnonzero(tab.table_of[trend_s] == tb)
+        pp, pr = tab.prof_p[tb], tab.profr_p[tb]
+        dp = (pp[d_c[:, :, None], up] - pp[d_c[:, :, None], lo3]) * e_slot
+        dr = (pr[d_c[:, :, None], up] - pr[d_c[:, :, None], lo3]) * e_slot
+        q0[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dp)
+        q1[:, cols] = np.einsum("ijs,ijb->isb", bl[:, :, cols], dr)
+    return base0, base1, q0, q1
+
+
+def exposure_sums(
+    tab: Tables, k: np.ndarray, c: np.ndarray, w: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the workbook: baseline, baseline_ramp, profile, profile_ramp [s, b] of every own-
+    baseline trend service (0 for the others), with expected counts (c [1, j], weights w),
+    ageing out included; engagement left out (the workbook multiplies by it)."""
+    n_s, n_b, h = len(tab.kind), len(edges) - 1, tab.h
+    out = [np.zeros((n_s, n_b)) for _ in range(4)]
+    lo = np.clip(edges[None, :-1] - k[:, None], 0, h)
+    hi = np.clip(edges[None, 1:] - k[:, None], 0, h)
+    lo3 = lo[None]
+    d_c = tab.dix[c]
+    for g in np.unique(tab.group):
+        sv = np.flatnonzero((tab.group == g) & (tab.kind == TREND))
+        if not sv.size:
+            continue
+        up = np.maximum(lo3, np.minimum(hi[None], tab.cut[c, g][:, :, None]))
+        sums = _trend_sums(tab, c, up, lo3, d_c, w[None, :, None], np.ones((1, 1, 1)), sv)
+        for o, x in zip(out, sums, strict=True):
+            o[sv] = x[0]
+    return out[0], out[1], out[2], out[3]
 
 
 def _counts(

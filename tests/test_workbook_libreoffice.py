@@ -102,6 +102,47 @@ def test_libreoffice_recomputes_the_central_case(scenario: Path, tmp_path: Path)
     assert gap < 1e-6
 
 
+FORMS_CASES = {
+    # own trend and ageing out on the hand fixture, an effect graded for optimism bias
+    "own_trend_until_age": (
+        HAND,
+        {
+            "counterfactual.services": {
+                "ae_attendance": {"trend": 0.3, "until_age": 18},
+                "care_week_*": {"until_age": 18},
+            },
+            "effects.ae_attendance.confidence": 3,
+            "optimism_bias.apply": True,
+        },
+    ),
+    # absolute rates and a placement chain with an effect on a transition (values rows)
+    "rate_and_chain": (
+        FIXTURES / "forms" / "scenario.yaml",
+        {
+            "placements": {
+                "states": {"home": None, "care": "care_week_residential"},
+                "start": {"home": 1.0},
+                "transitions": {"home": {"care": 0.1}, "care": {"home": 0.5}},
+                "until_age": 18,
+            },
+            "effects.placements": {"home->care": {"change": -0.5}},
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FORMS_CASES))
+def test_libreoffice_recomputes_the_forms(case: str, tmp_path: Path) -> None:
+    from fam.loading import load
+
+    path, over = FORMS_CASES[case]
+    res = api.run(load(path, over), iterations=20)
+    wb = tmp_path / "wb.xlsx"
+    write_workbook(res, wb)
+    gap = assert_matches_python(res, libreoffice.recalc(wb, tmp_path / "lo"))
+    assert gap < 1e-6
+
+
 def _set(ws: openpyxl.worksheet.worksheet.Worksheet, key: str, col: int, value: object) -> None:
     for row in ws.iter_rows(min_row=5):
         if row[0].value == key:

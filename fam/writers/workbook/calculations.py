@@ -39,6 +39,9 @@ class CalcRows:
     agency_rows: Mapping[str, Mapping[str, int]]
 
 
+VALUE_NOTE = "value computed by fam (absolute rate or placement chain: no formula yet)"
+
+
 @dataclass(frozen=True)
 class RowSpec:
     """One row of the Calculations sheet: a formula copied along the years.
@@ -49,7 +52,7 @@ class RowSpec:
     """
 
     name: str  # the line (column A)
-    formula: Callable[..., str]
+    formula: Callable[..., str] | None  # None: fam's values (a form with no formula yet)
     values: Any
     fmt: str = "money"
     total: bool = True  # a SUM of the years in the total column
@@ -81,6 +84,15 @@ def _emit(bk: Book, ws: Worksheet, run: Run, uc: UnitCostRefs, r: int, spec: Row
         ws.write_string(r, 2, spec.unit)
     for col, formula, fmt, value in spec.constants:
         ws.write_formula(r, col, formula, getattr(bk, fmt), value)
+    if spec.formula is None:
+        for y in range(run.n_y):
+            ws.write_number(r, YC + y, float(spec.values[y]), bk.v_num)
+        a, b = xl_col_to_name(YC), xl_col_to_name(run.lastc())
+        ws.write_formula(
+            r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(np.sum(spec.values))
+        )
+        ws.write(r, 3, VALUE_NOTE, bk.note)
+        return
     run.row_formula(ws, r, spec.formula, spec.values, getattr(bk, spec.fmt), spec.total)
     if spec.total_cell is not None:
         formula, fmt, value = spec.total_cell
@@ -197,7 +209,23 @@ def write_calculations(
         eff_row[s] = r
         r += 1
 
-    T = "calc_trend"
+    # per-service forms: own trends as parameter cells; rates and placement states as values
+    fm = mi.forms
+    kind = fm.kind if fm is not None else np.zeros(len(mi.services), dtype=np.int64)
+    trend_of = {s: "calc_trend" for s in range(len(mi.services))}
+    own = [] if fm is None else [s for s, t in enumerate(fm.trends) if t and kind[s] == 0]
+    if own:
+        section("Own-baseline trends of single services (counterfactual.services)")
+    if fm is not None:
+        for s, t_in in enumerate(fm.trends):
+            if t_in is None or kind[s] != 0:
+                continue
+            ws.write(r, 0, "counterfactual trend of this service (scenario file)")
+            ws.write_string(r, 1, mi.services[s])
+            ws.write_number(r, 4, float(p.trend_s[0, s]), bk.v_num)
+            ws.write(r, 5, f"{t_in.name} (not on the Inputs sheet)", bk.note)
+            trend_of[s] = bk.define(f"calc_trend_{s}", "Calculations", r, 4)
+            r += 1
 
     def put(spec: RowSpec) -> int:
         """Write one row spec at the next row; return its row."""
@@ -212,9 +240,11 @@ def write_calculations(
         cf_row[s] = put(
             RowSpec(
                 "counterfactual use",
-                lambda c, s=s: F["counterfactual_use"].format(
+                None
+                if kind[s] != 0
+                else lambda c, s=s: F["counterfactual_use"].format(
                     baseline=ex.ref("baseline", s, c),
-                    trend=T,
+                    trend=trend_of[s],
                     baseline_ramp=ex.ref("baseline_ramp", s, c),
                 ),
                 f.cf_use[0, s],
@@ -232,12 +262,14 @@ def write_calculations(
         pg_row[s] = put(
             RowSpec(
                 "programme-arm use",
-                lambda c, s=s, er=er: F["programme_use"].format(
+                None
+                if kind[s] != 0
+                else lambda c, s=s, er=er: F["programme_use"].format(
                     counterfactual_use=f"{c}{cf_row[s] + 1}",
                     change=f"$E${er}",
                     engagement="calc_engagement",
                     profile=ex.ref("profile", s, c),
-                    trend=T,
+                    trend=trend_of[s],
                     profile_ramp=ex.ref("profile_ramp", s, c),
                 ),
                 f.pg_use[0, s],
