@@ -486,6 +486,10 @@ def _unit_cost_table(
 # --------------------------------------------------------------------------- entry point
 
 
+#: a defined name marking a workbook whose scenario uses forms the Inputs sheet cannot carry
+FORMS_NAME = "fam_scenario_uses_forms"
+
+
 def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | None, Path]:
     """(raw scenario mapping, unit-cost table as edited or None, base folder) from a workbook."""
     import openpyxl
@@ -501,6 +505,12 @@ def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | N
         raise InputError(
             f"{path}: sheet {INPUTS!r} is missing; expected a workbook written by fam "
             "(fam run, or fam scenario template)"
+        )
+    if FORMS_NAME in wb.defined_names:
+        raise InputError(
+            f"{path}: this workbook was written for a scenario with per-service counterfactual "
+            "forms or placements (counterfactual.services, placements), which the Inputs sheet "
+            "does not carry; edit and run the scenario file instead"
         )
     ws = wb[INPUTS]
     data = _read_inputs(ws, Where(path, INPUTS))

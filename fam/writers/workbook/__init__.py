@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fam.finance import year_rates
-from fam.workbook_input import INPUTS, UNIT_COSTS
+from fam.workbook_input import FORMS_NAME, INPUTS, UNIT_COSTS
 from fam.writers.workbook.book import Book
 from fam.writers.workbook.calculations import write_calculations
 from fam.writers.workbook.checks import write_checks
@@ -62,6 +62,9 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     ws = {name: bk.wb.add_worksheet(name) for name in SHEETS}
     write_parameters(bk, ws["Parameters"], run.mi.deflators, run.mi.optimism_bias)
     inputs = write_inputs(bk, ws[INPUTS], run)
+    if run.mi.forms is not None:
+        # the Inputs sheet does not carry the forms: reading this workbook back is refused
+        bk.wb.define_name(FORMS_NAME, "=1")
     uc = write_unit_costs(bk, ws[UNIT_COSTS], run, inputs)
     tl = write_timeline(bk, ws["Timeline"], run, inputs, rates)
     ex = write_cohort_exposure(bk, ws["CohortExposure"], run)

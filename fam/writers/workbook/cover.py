@@ -50,6 +50,17 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
         r, 1, r, 1, {"type": "cell", "criteria": "==", "value": 1, "format": green}
     )
     ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": "!=", "value": 1, "format": red})
+    if run.mi.forms is not None:
+        r += 1
+        ws.write(
+            r,
+            0,
+            "This scenario sets what would have happened anyway service by service "
+            "(counterfactual.services, placements). The Inputs sheet does not carry those "
+            "settings: Calculations shows fam's values for absolute rates and placement states, "
+            "and fam will not run this workbook; edit and run the scenario file.",
+            bk.note,
+        )
     r += 2
     ws.write(r, 0, "Headline (central case, live)", bk.section)
     r += 1
