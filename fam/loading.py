@@ -495,8 +495,19 @@ def load_from_scenario(
             1000,
             sc.monte_carlo.seed,
         )
+        if not -1.0 <= point <= 1.0:
+            raise InputError(
+                f"{path}: counterfactual.method: 'comparison': the comparison group's "
+                f"£-weighted use came out at {1 - point:.3g} times its own baseline (trend "
+                f"{point:.3g}, outside -1 to 1): use that was not there before referral, such "
+                "as entry into care, cannot be a share of baseline use; give those services "
+                "counterfactual.services.<service>.rate: comparison, or placements with "
+                "transitions: comparison (docs/method.md, section 10)"
+            )
         trend_dist = Empirical(tuple(float(x) for x in reps))
-        trend_central = point
+        # the central value is the mean of the draws the Monte Carlo uses (clipped to -1..1
+        # like every draw), so that the central case and the simulations agree
+        trend_central = float(np.mean(reps))
         method = (
             f"comparison group ({comp.size} clients): observed change in £-weighted use against "
             f"its own baseline after the {cf.ramp_months}-month ramp, {point:.1%} fell away; "

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from fam import api
 from fam.distributions import parse_dist, uniforms
 from fam.engine import draw_params
+from fam.errors import InputError
 from fam.finance import discount_factors, payback_years
 from fam.model import decay, profile, ramp, rise
 from tests.util import FIXTURES, ROOT
@@ -97,14 +98,21 @@ def test_zero_rate_one_year_is_undiscounted_sum_by_hand(tmp_path):
 def test_comparison_arm_counterfactual_by_hand():
     """Comparison clients C1 (1 attendance a month before, 1 a month after) and C2 (6 in the
     year before, none after): expected after = (1 + 0.5) x 12 = 18, observed 12, so the trend
-    is 1 - 12/18 = 1/3. Programme client P1: 2 a month before, so the counterfactual is
-    2 x 2/3 x 12 = 16 attendances; a 50% effect saves 8 x £100 = £800 (r = 0, one year)."""
+    is 1 - 12/18 = 1/3 (the point estimate). The Monte Carlo resamples the 2 clients: {C1, C1}
+    gives 0, {C2, C2} 1 and a mixed pair 1/3, so the draws average 1/4 x 1 + 1/2 x 1/3 = 5/12;
+    the central value is the mean of the draws, so that central and simulations agree.
+    Programme client P1: 2 a month before, so the counterfactual is 2 x (1 - T) x 12
+    attendances; a 50% effect saves half of them at £100 (r = 0, one year)."""
     res = api.run(FIXTURES / "comparison" / "scenario.yaml")
-    assert res.inputs.trend.central == pytest.approx(1 / 3)
+    assert res.inputs.data_notes["comparison"]["trend"] == pytest.approx(1 / 3)
     assert "comparison group (2 clients)" in res.inputs.counterfactual_method
+    draws = np.array(res.inputs.trend.dist.values)
+    t = res.inputs.trend.central
+    assert t == float(np.mean(draws))
+    assert abs(t - 5 / 12) < 3 * 0.363 / np.sqrt(len(draws))  # sd of {0, 1/3, 1} draws
     cf = res.cashflows()
-    assert cf["counterfactual_use"].sum() == pytest.approx(16.0)
-    assert res.summary()["central"]["benefits"] == pytest.approx(800.0)
+    assert cf["counterfactual_use"].sum() == pytest.approx(24.0 * (1 - t))
+    assert res.summary()["central"]["benefits"] == pytest.approx(1200.0 * (1 - t))
     # bootstrap replicates of the trend over 2 comparison clients take only 0, 1/3 or 1
     vals = np.unique(np.round(res.draws.params["counterfactual.trend"], 9))
     assert set(vals) <= {0.0, round(1 / 3, 9), 1.0}
@@ -234,3 +242,17 @@ def test_property_larger_reduction_never_smaller_benefits(x, extra):
     lo = api.run(HAND, iterations=1, overrides={"effects.ae_attendance.change": x})
     hi = api.run(HAND, iterations=1, overrides={"effects.ae_attendance.change": x - extra})
     assert hi.central.benefits[0] >= lo.central.benefits[0] - 1e-9
+
+
+def test_comparison_trend_refused_for_entry_outcomes(tmp_path):
+    """C2 uses 30 attendances a month after its start (6 a year before): expected after =
+    (1 + 0.5) x 12 = 18, observed 12 + 360 = 372, trend = 1 - 372/18 = -19.7, outside -1..1:
+    use that was not there before cannot be a share of baseline use, so fam refuses and
+    points to the absolute forms."""
+    d = tmp_path / "comparison"
+    shutil.copytree(FIXTURES / "comparison", d)
+    extra = "".join(f"C2,ae_attendance,2020-{m:02d}-15,,30\n" for m in range(1, 13))
+    with open(d / "service_use.csv", "a", encoding="utf-8") as f:
+        f.write(extra)
+    with pytest.raises(InputError, match="rate: comparison"):
+        api.load_scenario(d / "scenario.yaml")
