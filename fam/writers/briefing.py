@@ -33,7 +33,10 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from fam.finance import payback_years  # noqa: E402
-from fam.vocabulary import PERSPECTIVE_DESCRIPTION  # noqa: E402
+from fam.vocabulary import (
+    MONTH_IN_UNIT,  # noqa: E402
+    PERSPECTIVE_DESCRIPTION,  # noqa: E402
+)
 from fam.writers import briefing_charts as charts  # noqa: E402
 from fam.writers.briefing_sensitivity import sensitivity_page  # noqa: E402
 from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
@@ -351,14 +354,15 @@ def _in_brief(results: Results) -> str:
     return " ".join(parts)
 
 
-def _counterfactual_text(mi: ModelInputs) -> str:
+def _counterfactual_text(mi: ModelInputs, results: Results | None = None) -> str:
     text = f"Method: {mi.counterfactual_method}."
     method = mi.counterfactual_method.lower()
     trend = mi.trend
     if "trend" in method and "comparison group's" not in method:
+        who = " For services not set one by one below, w" if mi.forms is not None else " W"
         text += (
-            f" Without the programme, {pct(trend.central)} of the clients' use of services at "
-            f"referral is assumed to fall away anyway"
+            f"{who}ithout the programme, {pct(trend.central)} of the clients' use of services "
+            "at referral is assumed to fall away anyway"
         )
         if not trend.dist.is_fixed:
             lo = trend.transform(trend.dist.ppf(np.array([0.05])))[0]
@@ -366,11 +370,85 @@ def _counterfactual_text(mi: ModelInputs) -> str:
             text += f" (90% range {pct(lo)} to {pct(hi)})"
         ramp = mi.scenario.counterfactual.ramp_months
         text += f", over the first {ramp} months." if ramp else "."
+    text += _forms_text(mi, results)
     text += (
         " Savings are counted against this, not against the clients' use of services when "
         "they were referred."
     )
     return text
+
+
+def _care_share(results: Results) -> str:
+    """', so that X% of client-months are spent in a placement' (central counterfactual)."""
+    mi = results.inputs
+    fm = mi.forms
+    assert fm is not None and fm.chain is not None
+    h = mi.horizon_months
+    n = len(fm.chain.cut)
+    months = sum(
+        float(mi.intake[k]) / n * float(np.minimum(h - k, fm.chain.cut).sum())
+        for k in range(len(mi.intake))
+    )
+    used = 0.0
+    for s in fm.chain.state_service:
+        if s >= 0:
+            used += float(results.central.months.cf_use[0, s].sum()) / MONTH_IN_UNIT[mi.units[s]]
+    if months <= 0:
+        return ""
+    return (
+        f"; without the programme {pct(used / months)} of client-months (up to any age "
+        "limit) would be spent in a placement"
+    )
+
+
+def _service_words(mi: ModelInputs, s: int) -> str:
+    return mi.services[s].replace("_", " ")
+
+
+def _forms_text(mi: ModelInputs, results: Results | None) -> str:
+    """The per-service counterfactual forms and the placement chain, in plain words."""
+    fm = mi.forms
+    if fm is None:
+        return ""
+    parts: list[str] = []
+    for r in fm.rates:
+        name = _service_words(mi, r.service)
+        if len(r.values) > 12:  # one value a month: estimated from the comparison arm
+            parts.append(
+                f"{name}: the comparison group's use, month by month after referral "
+                f"({r.values[0].source})"
+            )
+            continue
+        steps = [
+            f"{v.central:.3g} a client-month from month {m}"
+            for m, v in zip(r.from_months, r.values, strict=True)
+        ]
+        parts.append(f"{name}: {'; then '.join(steps)}, whatever the client's history")
+    for s, t in enumerate(fm.trends):
+        if t is not None and fm.kind[s] == 0:
+            parts.append(f"{_service_words(mi, s)}: {pct(t.central)} of its use falls away")
+    ch = fm.chain
+    if ch is not None:
+        sc = mi.scenario
+        pl = sc.placements
+        moves = ", ".join(
+            f"{ch.states[a]} to {ch.states[b]} {pct(t.central)}"
+            for a, b, t in zip(ch.trans_from, ch.trans_to, ch.trans, strict=True)
+        )
+        start = "as on their start date in the data" if (ch.start >= 0).all() else "as given"
+        src = f" ({pl.source})" if pl is not None and pl.source else ""
+        share = "" if results is None else _care_share(results)
+        parts.append(
+            f"placements follow a monthly chain of states ({', '.join(ch.states)}), starting "
+            f"{start}; each month: {moves}{src}{share}"
+        )
+    ages = [a for a in fm.until_age if a is not None]
+    if ages or (ch is not None and sc.placements is not None and sc.placements.until_age):
+        parts.append(
+            "children's services stop at the age limits set (no use after the birthday, in "
+            f"either arm); {fm.clients_without_age} client(s) had no age and are not cut"
+        )
+    return " Service by service: " + "; ".join(parts) + "." if parts else ""
 
 
 def _page_one(doc: Doc, results: Results, run_date: str) -> None:
@@ -416,7 +494,7 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
     doc.heading(f"Strength of the evidence: {strength}", size=11.5)
     doc.text(why, size=9.5, after=0.1)
     doc.heading("What would have happened anyway (the counterfactual)", size=11.5)
-    doc.text(_counterfactual_text(mi), size=9.5, after=0.1)
+    doc.text(_counterfactual_text(mi, results), size=9.5, after=0.1)
     notes = [
         f"Projections resample the service-use histories of the {mi.n_data_clients:,} "
         f"clients in the data to a cohort of {mi.size:,}."
