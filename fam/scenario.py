@@ -16,16 +16,19 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    Tag,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from fam.distributions import Dist, parse_dist
 from fam.errors import InputError
-from fam.vocabulary import Perspective, is_calendar_month, is_financial_year
+from fam.vocabulary import DAYS_PER_UNIT, Perspective, is_calendar_month, is_financial_year
 
 
 def _dist(v: Any) -> Dist:
@@ -475,30 +478,93 @@ class Correlation(Strict):
     source: str = ""
 
 
+class SibComparisonRate(Strict):
+    """A historical comparison rate in the contract's own units: exactly one of the two keys.
+
+    `share_of_days`: the share of client-days spent in the outcome services (total care days
+    / total client days, e.g. Essex's 55%); `days_per_client_month`: days per client per month.
+    """
+
+    share_of_days: float | None = Field(None, ge=0, le=1, allow_inf_nan=False, strict=True)
+    days_per_client_month: float | None = Field(None, ge=0, allow_inf_nan=False, strict=True)
+
+    @model_validator(mode="after")
+    def _one(self) -> SibComparisonRate:
+        given = [
+            k for k in ("share_of_days", "days_per_client_month") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of share_of_days (share of client-days in the outcome "
+                f"services, 0 to 1) or days_per_client_month; got {', '.join(given) or 'neither'}"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: Any) -> Any:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    @property
+    def days_per_month(self) -> float:
+        """Days per client per month (a share of days x 365/12 days in a month)."""
+        if self.share_of_days is not None:
+            return self.share_of_days * DAYS_PER_UNIT["month"]
+        assert self.days_per_client_month is not None
+        return self.days_per_client_month
+
+
+# tags of a tagged union appear in pydantic's error locations; _loc leaves them out
+_TAG = "tagged-union-"
+
+
+def _comparison_form(v: Any) -> str:
+    if isinstance(v, dict | SibComparisonRate):
+        return f"{_TAG}mapping"
+    if v == "counterfactual":
+        return f"{_TAG}counterfactual"
+    return f"{_TAG}number"
+
+
+def _comparison_number(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, float | int) or not v >= 0:
+        raise ValueError(
+            "expected days per client per month for the comparison group (a number >= 0), "
+            "{share_of_days: S} (share of client-days, 0 to 1), {days_per_client_month: X} "
+            f"or 'counterfactual'; got {v!r}"
+        )
+    return float(v)
+
+
+SibComparison = Annotated[
+    Annotated[Literal["counterfactual"], Tag(f"{_TAG}counterfactual")]
+    | Annotated[float, BeforeValidator(_comparison_number), Tag(f"{_TAG}number")]
+    | Annotated[SibComparisonRate, Tag(f"{_TAG}mapping")],
+    Discriminator(_comparison_form),
+]
+
+
 class SibOutcome(Strict):
     """The outcome a social impact bond pays for: days of use saved (see docs/sib.md)."""
 
     # service codes or patterns (e.g. care_week_*) measured in time units (night, day, week,
     # month, year); converted to days (a week is 7 days)
     services: list[str] = Field(min_length=1)
-    # the comparison: days per client per month for a historical comparison group, or
+    # the comparison, in the contract's units: days per client per month for a historical
+    # comparison group (a number or {days_per_client_month: X}), the group's share of
+    # client-days in the outcome services ({share_of_days: S}, S x 365/12 days a month), or
     # "counterfactual" to use fam's own counterfactual for the same clients
-    comparison: Literal["counterfactual"] | float
+    comparison: SibComparison
     tracking_months: int = Field(30, ge=1, le=600)  # from each client's start month
     cohort_months: int = Field(3, ge=1, le=120)  # intake cohorts: clients starting together
     source: str = ""
 
-    @field_validator("comparison", mode="before")
-    @classmethod
-    def _rate(cls, v: Any) -> Any:
-        if v == "counterfactual":
-            return v
-        if isinstance(v, bool) or not isinstance(v, float | int) or not v >= 0:
-            raise ValueError(
-                "expected days per client per month for the comparison group (a number >= 0) "
-                f"or 'counterfactual'; got {v!r}"
-            )
-        return float(v)
+    @property
+    def comparison_days_per_month(self) -> float | None:
+        """The comparison in days per client per month; None for fam's counterfactual."""
+        c = self.comparison
+        if c == "counterfactual":
+            return None
+        return c.days_per_month if isinstance(c, SibComparisonRate) else float(c)
 
 
 class Sib(Strict):
@@ -652,7 +718,7 @@ def _key(x: Any) -> str:
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(_key(x) for x in loc if not str(x).startswith("function-"))
+    return ".".join(_key(x) for x in loc if not str(x).startswith(("function-", _TAG)))
 
 
 def format_validation_error(path: Path | str, err: ValidationError) -> str:

@@ -12,6 +12,10 @@ Money flows per iteration (all £ at the scenario's price base year, real):
 - outcome days saved per cohort and quarter = comparison days - programme-arm days, floored
   at 0, times the price per day, fall due `payment_lag_quarters` later if that is inside the
   payment period; payments stop when their running total reaches the cap;
+- the same payments are worked out a second time against fam's own counterfactual (the
+  model's projection of the same clients without the programme): the contract's payments
+  less these are what the commissioner pays for days that are not additional (care the
+  clients would have avoided anyway); 0 when the contract's comparison is `counterfactual`;
 - investors: -drawdowns, +payments (quarterly); commissioner: fiscal benefits of the main
   run - outcome payments - programme costs the investors did not fund.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -57,6 +61,7 @@ class SibPlan:
     cap: float  # £, price base year (inf: no cap)
     price: Input  # £ per day saved, price base year
     comparison: float | None  # days per client per month; None = fam's counterfactual
+    # (sib.outcome.comparison in the contract's units, converted: a share of days x 365/12)
 
 
 def _slice(ex: Exposure, ks: np.ndarray) -> Exposure:
@@ -116,7 +121,6 @@ def make_sib_plan(plan: Plan) -> SibPlan:
         label=f"SIB price per outcome day ({price_py} prices)",
         source=sib.source,
     )
-    comp = sib.outcome.comparison
     return SibPlan(
         sib=sib,
         services=tuple(idx),
@@ -131,22 +135,32 @@ def make_sib_plan(plan: Plan) -> SibPlan:
         capital=sib.investor_capital * factor,
         cap=np.inf if sib.cap is None else sib.cap * factor,
         price=price,
-        comparison=None if comp == "counterfactual" else float(comp),
+        comparison=sib.outcome.comparison_days_per_month,
     )
+
+
+class ComparisonDays(NamedTuple):
+    """The days the programme arm is measured against [i, cohort, quarter]."""
+
+    contract: np.ndarray  # the contract's comparison (a stated rate, or fam's counterfactual)
+    counterfactual: np.ndarray  # fam's counterfactual: the same clients without the programme
 
 
 def outcome_days(
     plan: Plan, sp: SibPlan, p: Params, cells: engine.Cells
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Comparison days, programme-arm days [i, cohort, quarter] and programme costs [i, quarter].
+) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
+    """Comparison days (the contract's and fam's counterfactual), programme-arm days
+    [i, cohort, quarter] and programme costs [i, quarter].
 
     Days count only each client's tracking window; costs are the main run's programme
-    costs (after optimism bias) by quarter.
+    costs (after optimism bias) by quarter. With `comparison: counterfactual` the contract's
+    comparison days are the counterfactual days.
     """
     s0, s1, n, ncomp = cells
     count = len(p.trend)
     n_c = len(sp.cohorts)
     comp = np.zeros((count, n_c, sp.n_quarters))
+    cfd = np.zeros_like(comp)
     prog = np.zeros_like(comp)
     sv = list(sp.services)
     dpu = sp.days_per_unit[None, :, None]
@@ -156,14 +170,15 @@ def outcome_days(
         ex_sv = replace(ex, p0=ex.p0[:, :, sv], p1=ex.p1[:, :, sv])
         cf, pg = projection.project(p.trend, p.change[:, sv], projection.sums(a0, a1, ex_sv))
         prog[:, c] = (pg * dpu).sum(axis=1)
+        cfd[:, c] = (cf * dpu).sum(axis=1)
         if sp.comparison is None:
-            comp[:, c] = (cf * dpu).sum(axis=1)
+            comp[:, c] = cfd[:, c]
         else:
             clients = np.asarray(n[:, ks]).sum(axis=2)  # [i, k]
             comp[:, c] = sp.comparison * (clients @ ex.c0)
     fixed_share = np.full(sp.n_quarters, 0.25)
     costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
-    return comp, prog, costs
+    return ComparisonDays(comp, cfd), prog, costs
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,16 @@ class SibResults:
     days_paid: np.ndarray  # [i] days saved summed over cohort-quarters with a saving
     comparison_days: np.ndarray  # [i]
     programme_days: np.ndarray  # [i]
+    # the same, measured against fam's counterfactual instead of the contract's comparison
+    counterfactual_days: np.ndarray  # [i] fam's counterfactual days in the tracking windows
+    days_saved_vs_counterfactual: np.ndarray  # [i] counterfactual - programme days (net)
+    days_paid_vs_counterfactual: np.ndarray  # [i]
+    payments_total_vs_counterfactual: np.ndarray  # [i] undiscounted (real)
+    payments_pv_vs_counterfactual: np.ndarray  # [i]
+    # paid for days that are not additional: against the contract - against the counterfactual
+    days_paid_not_additional: np.ndarray  # [i]
+    payments_not_additional_total: np.ndarray  # [i]
+    payments_not_additional_pv: np.ndarray  # [i]
     payments_by_quarter: np.ndarray  # [i, quarter] outcome payments made
     drawdowns_by_quarter: np.ndarray  # [i, quarter] investors' funding of programme costs
     commissioner_costs_by_quarter: np.ndarray  # [i, quarter]
@@ -280,6 +305,7 @@ class SibResults:
                 ("outcome_days_paid", "days_paid"),
                 ("outcome_payments_pv", "payments_pv"),
                 ("outcome_payments_total", "payments_total"),
+                *_VERSUS,
                 ("investor_drawdown", "drawdowns_total"),
                 ("commissioner_programme_costs_pv", "commissioner_costs_pv"),
                 ("fiscal_benefits_pv", "fiscal_benefits_pv"),
@@ -298,7 +324,13 @@ class SibResults:
                 "payment_years": sp.sib.payment_years,
                 "payment_lag_quarters": sp.sib.payment_lag_quarters,
                 "outcome_services": list(sp.service_names),
-                "comparison": o.comparison,
+                # days per client per month (a share of days converted), or "counterfactual"
+                "comparison": "counterfactual" if sp.comparison is None else sp.comparison,
+                "comparison_as_written": (
+                    o.comparison
+                    if isinstance(o.comparison, str | float)
+                    else o.comparison.model_dump()
+                ),
                 "tracking_months": o.tracking_months,
                 "cohort_months": o.cohort_months,
                 "money": "£ at the scenario's price base year (real), contract sums uprated "
@@ -308,6 +340,22 @@ class SibResults:
             "monte_carlo": mc,
         }
         return dict(clean(out))
+
+
+# contract's comparison vs fam's counterfactual: (summary key, SibResults field)
+_VERSUS = (
+    ("outcome_days_saved_vs_contract", "days_saved"),
+    ("outcome_days_saved_vs_counterfactual", "days_saved_vs_counterfactual"),
+    ("outcome_days_paid_vs_contract", "days_paid"),
+    ("outcome_days_paid_vs_counterfactual", "days_paid_vs_counterfactual"),
+    ("outcome_days_paid_not_additional", "days_paid_not_additional"),
+    ("outcome_payments_pv_vs_contract", "payments_pv"),
+    ("outcome_payments_pv_vs_counterfactual", "payments_pv_vs_counterfactual"),
+    ("payments_for_days_not_additional_pv", "payments_not_additional_pv"),
+    ("outcome_payments_total_vs_contract", "payments_total"),
+    ("outcome_payments_total_vs_counterfactual", "payments_total_vs_counterfactual"),
+    ("payments_for_days_not_additional_total", "payments_not_additional_total"),
+)
 
 
 def _price_draws(sp: SibPlan, seed: int, n: int) -> np.ndarray:
@@ -322,6 +370,14 @@ _MEASURES = (
     "days_paid",
     "comparison_days",
     "programme_days",
+    "counterfactual_days",
+    "days_saved_vs_counterfactual",
+    "days_paid_vs_counterfactual",
+    "payments_total_vs_counterfactual",
+    "payments_pv_vs_counterfactual",
+    "days_paid_not_additional",
+    "payments_not_additional_total",
+    "payments_not_additional_pv",
     "payments_by_quarter",
     "drawdowns_by_quarter",
     "commissioner_costs_by_quarter",
@@ -340,34 +396,50 @@ _MEASURES = (
 
 def _measures(
     sp: SibPlan,
-    comp: np.ndarray,
+    comp: ComparisonDays,
     prog: np.ndarray,
     costs: np.ndarray,
     price: np.ndarray,
     fiscal: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    saved = comp - prog
-    pay = payments(
-        saved,
-        costs,
-        price,
-        capital=sp.capital,
-        cap=sp.cap,
-        lag=sp.sib.payment_lag_quarters,
-        pay_quarters=sp.pay_quarters,
+    saved = comp.contract - prog
+    saved_cf = comp.counterfactual - prog
+    pay, pay_cf = (
+        payments(
+            x,
+            costs,
+            price,
+            capital=sp.capital,
+            cap=sp.cap,
+            lag=sp.sib.payment_lag_quarters,
+            pay_quarters=sp.pay_quarters,
+        )
+        for x in (saved, saved_cf)
     )
     df = sp.df_q[None, :]
     paid_total = pay.paid.sum(axis=1)
     drawn = pay.drawdown.sum(axis=1)
     payments_pv = (pay.paid * df).sum(axis=1)
+    days_paid = np.maximum(saved, 0.0).sum(axis=(1, 2))
+    days_paid_cf = np.maximum(saved_cf, 0.0).sum(axis=(1, 2))
+    paid_total_cf = pay_cf.paid.sum(axis=1)
+    payments_pv_cf = (pay_cf.paid * df).sum(axis=1)
     comm_pv = (pay.commissioner_costs * df).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         multiple = np.where(drawn > 0, paid_total / np.where(drawn > 0, drawn, 1.0), np.nan)
     return {
         "days_saved": saved.sum(axis=(1, 2)),
-        "days_paid": np.maximum(saved, 0.0).sum(axis=(1, 2)),
-        "comparison_days": comp.sum(axis=(1, 2)),
+        "days_paid": days_paid,
+        "comparison_days": comp.contract.sum(axis=(1, 2)),
         "programme_days": prog.sum(axis=(1, 2)),
+        "counterfactual_days": comp.counterfactual.sum(axis=(1, 2)),
+        "days_saved_vs_counterfactual": saved_cf.sum(axis=(1, 2)),
+        "days_paid_vs_counterfactual": days_paid_cf,
+        "payments_total_vs_counterfactual": paid_total_cf,
+        "payments_pv_vs_counterfactual": payments_pv_cf,
+        "days_paid_not_additional": days_paid - days_paid_cf,
+        "payments_not_additional_total": paid_total - paid_total_cf,
+        "payments_not_additional_pv": payments_pv - payments_pv_cf,
         "payments_by_quarter": pay.paid,
         "drawdowns_by_quarter": pay.drawdown,
         "commissioner_costs_by_quarter": pay.commissioner_costs,
@@ -522,6 +594,8 @@ def sib_results(run: Run, sb: SibPass) -> SibResults:
         "outcome_days_paid": cen["days_paid"][0],
         "comparison_days": cen["comparison_days"][0],
         "programme_days": cen["programme_days"][0],
+        "counterfactual_days": cen["counterfactual_days"][0],
+        **{key: cen[attr][0] for key, attr in _VERSUS},
         "outcome_payments_pv": cen["payments_pv"][0],
         "outcome_payments_total": cen["payments_total"][0],
         "investor_drawdown": cen["drawdowns_total"][0],

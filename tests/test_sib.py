@@ -168,3 +168,132 @@ def test_outcome_service_must_be_time_based(tmp_path):
     # refused before the Monte Carlo runs, not when the SIB is first read
     with pytest.raises(InputError, match="ae_attendance is counted in events"):
         api.run(path, iterations=5)
+
+
+def _hand_share(tmp_path: Path, comparison: object) -> Path:
+    return _hand_with_sib(
+        tmp_path,
+        {
+            "investor_capital": 500,
+            "price_per_day": 10,
+            "payment_years": 2,
+            "outcome": {
+                "services": ["care_week_*"],
+                "comparison": comparison,
+                "tracking_months": 3,
+                "cohort_months": 1,
+            },
+        },
+    )
+
+
+def test_share_of_days_is_converted_to_days_per_client_month_by_hand(tmp_path):
+    """Essex's published 55% is a share of client-days in care: 0.55 x 365/12 days a month.
+
+    Hand fixture (see test_small_case_end_to_end_by_hand): 3 clients start in month 0 and are
+    tracked 3 months, 9 client-months. Contract comparison 0.55 x 365/12 = 16.7291666... days
+    per client per month: 16.7291666 x 9 = 150.5625 days. fam's counterfactual: 0.8 x 13/12 x
+    7 x 3 = 18.2 days; programme arm 0.75 x 18.2 = 13.65 days. Days paid against the
+    contract 150.5625 - 13.65 = 136.9125 (£1,369.125 at £10); against the counterfactual
+    18.2 - 13.65 = 4.55 (£45.50); not additional 132.3625 days, £1,323.625. Paid in quarter 1
+    (year 0, discount factor 1), no cap: present values equal the totals.
+    """
+    res = api.run(_hand_share(tmp_path, {"share_of_days": 0.55}), iterations=20)
+    sib = res.sib
+    assert sib.plan.comparison == pytest.approx(16.729166666666668, rel=1e-15)
+    assert sib.plan.comparison == pytest.approx(0.55 * 365 / 12, rel=1e-15)
+    terms = sib.summary()["terms"]
+    assert terms["comparison"] == pytest.approx(16.7291666667)
+    assert terms["comparison_as_written"] == {"share_of_days": 0.55}
+    c = sib.central
+    assert c["comparison_days"] == pytest.approx(150.5625)
+    assert c["counterfactual_days"] == pytest.approx(18.2)
+    assert c["programme_days"] == pytest.approx(13.65)
+    assert c["outcome_days_paid_vs_contract"] == pytest.approx(136.9125)
+    assert c["outcome_days_paid_vs_counterfactual"] == pytest.approx(4.55)
+    assert c["outcome_days_paid_not_additional"] == pytest.approx(132.3625)
+    assert c["outcome_payments_pv_vs_contract"] == pytest.approx(1369.125)
+    assert c["outcome_payments_pv_vs_counterfactual"] == pytest.approx(45.5)
+    assert c["payments_for_days_not_additional_pv"] == pytest.approx(1323.625)
+    assert c["payments_for_days_not_additional_total"] == pytest.approx(1323.625)
+    # the existing keys stay the contract's
+    assert c["outcome_payments_pv"] == c["outcome_payments_pv_vs_contract"]
+    assert c["outcome_days_paid"] == c["outcome_days_paid_vs_contract"]
+    assert np.allclose(sib.payments_not_additional_pv, 1323.625)
+
+
+def test_days_per_client_month_form_equals_a_plain_number(tmp_path):
+    a = api.load_scenario(_hand_share(tmp_path / "a", {"days_per_client_month": 4.5})).scenario
+    b = api.load_scenario(_hand_share(tmp_path / "b", 4.5)).scenario
+    assert a.sib is not None and b.sib is not None
+    assert a.sib.outcome.comparison_days_per_month == 4.5
+    assert b.sib.outcome.comparison_days_per_month == 4.5
+
+
+def test_payments_against_the_counterfactual_equal_the_counterfactual_contract():
+    """Against fam's counterfactual, iteration by iteration, the contract's share form pays
+    what `comparison: counterfactual` pays; the not-additional payment is the difference."""
+    share_form = {"sib.outcome.comparison": {"share_of_days": 0.55}}
+    share = api.run(ESSEX, iterations=40, overrides=share_form).sib
+    cf = api.run(ESSEX, iterations=40, overrides={"sib.outcome.comparison": "counterfactual"}).sib
+    assert share.plan.comparison == pytest.approx(0.55 * 365 / 12)
+    assert cf.plan.comparison is None
+    for a, b in [
+        ("payments_pv_vs_counterfactual", "payments_pv"),
+        ("payments_total_vs_counterfactual", "payments_total"),
+        ("days_paid_vs_counterfactual", "days_paid"),
+        ("days_saved_vs_counterfactual", "days_saved"),
+        ("counterfactual_days", "comparison_days"),
+    ]:
+        assert np.array_equal(getattr(share, a), getattr(cf, b)), a
+    assert np.array_equal(
+        share.payments_not_additional_pv, share.payments_pv - share.payments_pv_vs_counterfactual
+    )
+    assert np.array_equal(
+        share.days_paid_not_additional, share.days_paid - share.days_paid_vs_counterfactual
+    )
+    # with `comparison: counterfactual` both comparisons are the same: nothing is not additional
+    assert np.array_equal(cf.payments_pv_vs_counterfactual, cf.payments_pv)
+    assert np.all(cf.payments_not_additional_pv == 0.0)
+    s, c = share.summary(), cf.summary()
+    assert c["central"]["payments_for_days_not_additional_pv"] == 0.0
+    assert c["monte_carlo"]["payments_for_days_not_additional_pv"]["p95"] == 0.0
+    assert s["central"]["outcome_payments_pv_vs_counterfactual"] == pytest.approx(
+        c["central"]["outcome_payments_pv"]
+    )
+    assert s["central"]["payments_for_days_not_additional_pv"] == pytest.approx(
+        s["central"]["outcome_payments_pv_vs_contract"]
+        - s["central"]["outcome_payments_pv_vs_counterfactual"]
+    )
+    assert set(s["monte_carlo"]["payments_for_days_not_additional_pv"]) == {
+        "mean",
+        "p5",
+        "p50",
+        "p95",
+    }
+
+
+@pytest.mark.parametrize(
+    ("comparison", "message"),
+    [
+        ({"share_of_dayz": 0.55}, r"sib\.outcome\.comparison\.share_of_dayz: unknown key"),
+        (
+            {"share_of_days": 55},
+            r"sib\.outcome\.comparison\.share_of_days: .*less than or equal to 1",
+        ),
+        ({"days_per_client_month": -1}, r"sib\.outcome\.comparison\.days_per_client_month: "),
+        ({"share_of_days": "55%"}, r"sib\.outcome\.comparison\.share_of_days: .*valid number"),
+        (
+            {"share_of_days": 0.55, "days_per_client_month": 4.5},
+            r"sib\.outcome\.comparison: give exactly one of share_of_days",
+        ),
+        ({}, r"sib\.outcome\.comparison: give exactly one of share_of_days"),
+        ("historical", r"sib\.outcome\.comparison: expected days per client per month"),
+        (-4.5, r"sib\.outcome\.comparison: expected days per client per month"),
+    ],
+)
+def test_bad_comparison_forms_are_refused_with_the_key_path(tmp_path, comparison, message):
+    path = _hand_share(tmp_path, comparison)
+    with pytest.raises(InputError, match=message) as err:
+        api.load_scenario(path)
+    assert "\n" not in str(err.value)

@@ -2,7 +2,9 @@
 
 `results.sib` (fam.sib.SibResults) gives the contract terms, the central case and the
 Monte Carlo distribution of outcome payments, the investors' return and the commissioner's
-net saving. When it is None (no `sib:` in the scenario) nothing is drawn.
+net saving, and the payments measured against fam's own counterfactual as well as against the
+contract's comparison (the difference is what is paid for days that are not additional). When
+it is None (no `sib:` in the scenario) nothing is drawn.
 """
 
 from __future__ import annotations
@@ -63,11 +65,19 @@ def _terms_text(results: Results, s: Mapping[str, Any], names: Mapping[str, str]
     lag_text = f", paid {number(lag)} quarter{'s' if lag != 1 else ''} in arrears" if lag else ""
     cap = t.get("cap")
     cap_text = f", with total payments capped at {money(cap)}" if cap is not None else ""
+    comp = t.get("comparison")
+    written = t.get("comparison_as_written")
+    if comp == "counterfactual":
+        against = "fam's own counterfactual (the same clients without the programme)"
+    else:
+        share = _get(written, "share_of_days") if isinstance(written, Mapping) else None
+        of_days = f" ({pct(share)} of client-days)" if share is not None else ""
+        against = f"a comparison rate of {number(comp)} days per client per month{of_days}"
     return (
         f"Investors put up {money(t.get('investor_capital'))} to fund the programme. The "
         f"commissioner pays them {money(t.get('price_per_day'))} for each day in care saved "
-        f"({what}), measured against a comparison rate of {number(t.get('comparison'))} days "
-        f"per client per month over the {number(t.get('tracking_months'))} months after each "
+        f"({what}), measured against {against} over the "
+        f"{number(t.get('tracking_months'))} months after each "
         f"{number(t.get('cohort_months'))}-monthly intake cohort starts{lag_text}, for "
         f"{number(t.get('payment_years'))} years{cap_text}. All sums are in {pby} prices; "
         "programme costs beyond the investors' capital fall to the commissioner."
@@ -88,6 +98,27 @@ def _rows(s: Mapping[str, Any]) -> list[list[str]]:
     return [
         row("Days in care saved (in the tracking windows)", "outcome_days_saved", days),
         row("Outcome payments to investors (present value)", "outcome_payments_pv", money),
+        row(
+            "Days paid for: against the contract's comparison",
+            "outcome_days_paid_vs_contract",
+            days,
+        ),
+        row(
+            "Days paid for: against fam's counterfactual (additional days)",
+            "outcome_days_paid_vs_counterfactual",
+            days,
+        ),
+        row(
+            "Outcome payments if paid against fam's counterfactual (present value)",
+            "outcome_payments_pv_vs_counterfactual",
+            money,
+        ),
+        row(
+            "Paid for days that are not additional: care that would have been avoided "
+            "anyway (present value)",
+            "payments_for_days_not_additional_pv",
+            money,
+        ),
         row(
             "Programme costs the commissioner pays itself (present value)",
             "commissioner_programme_costs_pv",
@@ -171,7 +202,10 @@ def sib_section(doc: Doc, results: Results, service_names: Mapping[str, str]) ->
             "The commissioner's net saving counts all fiscal savings of the main appraisal, "
             "less outcome payments and the programme costs the investors do not fund. "
             "Investors' return compares outcome payments with the capital they put in "
-            "(not discounted)."
+            "(not discounted). Payments against fam's counterfactual price only the days the "
+            "programme itself saves; the contract's payments less these are paid for days "
+            "that are not additional (negative if the contract's comparison is below the "
+            "counterfactual)."
         ),
     )
     ax = doc.figure(
