@@ -510,13 +510,14 @@ def _quarter_edges(sp: SibPlan) -> np.ndarray:
 
 def outcome_days_drawn(
     plan: Plan, sp: SibPlan, p: Params, client: np.ndarray, done: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
     """`outcome_days` for drawn slots (data client and completer [i, slot]), with the
     per-service forms (fam.slots)."""
     n_c = len(sp.cohorts)
     count = len(p.trend)
     comp = np.zeros((count, n_c, sp.n_quarters))
     prog = np.zeros_like(comp)
+    cfd = np.zeros_like(comp)
     sv = np.array(sp.services)
     dpu = sp.days_per_unit[None, :, None]
     edges = _quarter_edges(sp)
@@ -527,25 +528,27 @@ def outcome_days_drawn(
             plan, p, client, done, edges, sp.sib.outcome.tracking_months, sv, keep
         )
         prog[:, c] = (pg * dpu).sum(axis=1)
+        cfd[:, c] = (cf * dpu).sum(axis=1)
         if sp.comparison is None:
-            comp[:, c] = (cf * dpu).sum(axis=1)
+            comp[:, c] = cfd[:, c]
         else:
             clients = n[:, ks].sum(axis=2)  # [i, k]
             comp[:, c] = sp.comparison * (clients @ ex.c0)
     fixed_share = np.full(sp.n_quarters, 0.25)
     costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
-    return comp, prog, costs
+    return ComparisonDays(comp, cfd), prog, costs
 
 
 def outcome_days_expected(
     plan: Plan, sp: SibPlan, p: Params
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
     """`outcome_days` with expected counts (the central case, or no bootstrap), with the
     per-service forms (fam.slots)."""
     n_c = len(sp.cohorts)
     count = len(p.trend)
     comp = np.zeros((count, n_c, sp.n_quarters))
     prog = np.zeros_like(comp)
+    cfd = np.zeros_like(comp)
     sv = np.array(sp.services)
     dpu = sp.days_per_unit[None, :, None]
     edges = _quarter_edges(sp)
@@ -553,14 +556,15 @@ def outcome_days_expected(
     for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
         cf, pg = engine.expected_use(plan, p, edges, sp.sib.outcome.tracking_months, sv, ks)
         prog[:, c] = (pg * dpu).sum(axis=1)
+        cfd[:, c] = (cf * dpu).sum(axis=1)
         if sp.comparison is None:
-            comp[:, c] = (cf * dpu).sum(axis=1)
+            comp[:, c] = cfd[:, c]
         else:
             clients = np.asarray(n[:, ks]).sum(axis=2)
             comp[:, c] = sp.comparison * (clients @ ex.c0)
     fixed_share = np.full(sp.n_quarters, 0.25)
     costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
-    return comp, prog, costs
+    return ComparisonDays(comp, cfd), prog, costs
 
 
 def sib_pass(plan: Plan, seed: int, iterations: int) -> SibPass:
