@@ -36,7 +36,7 @@ def floor_seconds(clients: int, iterations: int, block: int = 50) -> float:
 _CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from fam import api, engine
-from fam.parallel import make_mapper
+from fam.engine.parallel import make_mapper
 path, n, workers, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 t = time.perf_counter()
 mi = api.load_scenario(path)

@@ -1,4 +1,4 @@
-"""Synthetic benchmark inputs: a cohort from ``fam.synth``, a scenario, in a folder.
+"""Synthetic benchmark inputs: a cohort from ``fam.inputs.synth``, a scenario, in a folder.
 
 Not a benchmark itself: ``bench_local.py`` and ``bench_national.py`` call :func:`build`.
 Unit costs are the project's own ``unit_costs/uk.csv`` (every synthetic service has a row).
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from fam.synth import PROFILES, synthesise
+from fam.inputs.synth import PROFILES, synthesise
 
 ROOT = Path(__file__).resolve().parents[1]
 UK_COSTS = ROOT / "unit_costs" / "uk.csv"

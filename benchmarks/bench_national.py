@@ -1,6 +1,6 @@
 """National scale: 58,000 clients, 10,000 iterations, 10-year monthly horizon, 15 services.
 
-58,000 synthetic data clients (fam.synth adults profile), projected at cohort size 58,000:
+58,000 synthetic data clients (fam.inputs.synth adults profile), projected at cohort size 58,000:
 the bootstrap resamples all 58,000 each iteration. Each engine run is a fresh process:
 prints the engine time (the best of --repeat runs in that process, and the first, which
 includes loading the compiled kernels), the peak memory the engine allocates (tracemalloc,

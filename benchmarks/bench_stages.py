@@ -16,8 +16,9 @@ from pathlib import Path
 
 from _common import ROOT
 
-from fam import analyses, api, engine
-from fam.parallel import make_mapper
+from fam import api, engine
+from fam.analyses import stage as analyses
+from fam.engine.parallel import make_mapper
 
 
 def main() -> None:

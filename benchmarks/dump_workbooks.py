@@ -18,9 +18,9 @@ from pathlib import Path
 import openpyxl
 
 from fam import api
-from fam.loading import load_optimism_bias
-from fam.privacy import client_detail_frame
-from fam.unit_costs import load_deflators
+from fam.inputs.loading import load_optimism_bias
+from fam.inputs.unit_costs import load_deflators
+from fam.writers.privacy import client_detail_frame
 from fam.writers.workbook import write_template, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from fam.analyses import run_all
-from fam.loading import ModelInputs, load
-from fam.results import Results
+from fam.analyses.results import Results
+from fam.analyses.stage import run_all
+from fam.inputs.loading import ModelInputs, load
 from fam.writers import write_all
 
 __all__ = ["Results", "load_scenario", "run", "write_reports"]

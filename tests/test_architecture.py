@@ -100,7 +100,7 @@ def _names(node: ast.AST) -> str:
 
 
 def test_the_equation_lives_in_projection_only() -> None:
-    """`x - trend * y` (the counterfactual) is computed in fam/projection.py alone."""
+    """`x - trend * y` (the counterfactual) is computed in fam/model/projection.py alone."""
     hits = []
     for p in FAM.rglob("*.py"):
         if p.name == "projection.py":

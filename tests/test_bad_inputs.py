@@ -7,7 +7,7 @@ tests/fixtures/hand) and `expect.yaml`:
     exit: 2
     stderr_contains: [the file name, the row/line or key path, what was expected]
     scenario: scenario.yaml      # optional: the file given to `fam run`
-    requires: fam.workbook_input # optional: skip the case if this module is missing
+    requires: fam.inputs.workbook_input # optional: skip the case if this module is missing
     ignore_case: false           # optional: compare stderr_contains case-insensitively
 
 `fam run CASE/<scenario> --out TMP -q` must exit 2 with exactly one line on stderr starting
@@ -162,7 +162,7 @@ def test_bad_input_real_subprocess(case: str, tmp_path: Path) -> None:
 
 def test_rows_outside_every_window_are_a_counted_warning(tmp_path: Path) -> None:
     """Not an error: rows before the baseline window or after the horizon are counted."""
-    from fam.loading import load
+    from fam.inputs.loading import load
 
     hand = tmp_path / "hand"
     shutil.copytree(FIXTURES / "hand", hand)

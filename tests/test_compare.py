@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from fam import api, compare
+from fam import api
+from fam.analyses import compare
 from fam.errors import InputError
 from tests.util import ROOT
 
@@ -20,7 +21,7 @@ WRAP = ROOT / "scenarios" / "wraparound.yaml"
 _MAIN = (
     "import sys\n"
     "from fam.cli import cli\n"
-    "from fam.cli_compare import compare\n"
+    "from fam.cli.compare import compare\n"
     "if 'compare' not in cli.commands:\n"
     "    cli.add_command(compare)\n"
     "cli(prog_name='fam')\n"

@@ -1,4 +1,4 @@
-"""fam.distributions: one class per distribution, its moments, inverse CDF and checks."""
+"""fam.model.distributions: one class per distribution, its moments, inverse CDF and checks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from fam.distributions import (
+from fam.model.distributions import (
     DIST_NAMES,
     DISTRIBUTIONS,
     Beta,

@@ -11,7 +11,17 @@ import pytest
 from pydantic import ValidationError
 
 from fam.errors import InputError
-from fam.forms import (
+from fam.inputs.forms_schema import (
+    CounterfactualV2,
+    EffectsV2,
+    Placements,
+    ServiceForm,
+    check_forms,
+    resolve_services,
+    validate_forms,
+)
+from fam.inputs.scenario import format_validation_error
+from fam.model.forms import (
     NO_CUT,
     age_cut_month,
     age_mask,
@@ -28,16 +38,6 @@ from fam.forms import (
     start_state_from_spells,
     state_use,
 )
-from fam.forms_schema import (
-    CounterfactualV2,
-    EffectsV2,
-    Placements,
-    ServiceForm,
-    check_forms,
-    resolve_services,
-    validate_forms,
-)
-from fam.scenario import format_validation_error
 
 # ----------------------------------------------------------------------------- rate steps
 

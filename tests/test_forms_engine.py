@@ -15,7 +15,7 @@ import pytest
 
 from fam import api
 from fam.errors import InputError
-from fam.loading import load
+from fam.inputs.loading import load
 
 FORMS = Path(__file__).parent / "fixtures" / "forms" / "scenario.yaml"
 WEEKS = 365 / 84  # one month in weeks

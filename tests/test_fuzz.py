@@ -18,7 +18,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from fam.cohort import (
+from fam.errors import InputError
+from fam.inputs.cohort import (
     CLIENT_OPTIONAL,
     CLIENT_REQUIRED,
     USE_OPTIONAL,
@@ -27,8 +28,7 @@ from fam.cohort import (
     load_cohort,
     rows_outside_windows,
 )
-from fam.errors import InputError
-from fam.scenario import parse_scenario, read_yaml
+from fam.inputs.scenario import parse_scenario, read_yaml
 from tests.util import FIXTURES
 
 UNITS = {"ae_attendance": "event", "care_week_residential": "week", "custody_night": "night"}
@@ -306,7 +306,7 @@ def _csv_module_records(text: str) -> list[tuple[int, list[str]]]:
 def test_fast_csv_path_matches_csv_module(pieces):
     """The no-quotes fast path gives exactly the csv module's records and line numbers, and
     declines (None) whenever it could differ."""
-    from fam.cohort import _csv_records
+    from fam.inputs.cohort import _csv_records
 
     text = "".join(pieces)
     fast = _csv_records(text)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from fam.cli_unit_costs import unit_costs
+from fam.cli.unit_costs import unit_costs
 from fam.errors import InputError
-from fam.unit_costs import (
+from fam.inputs.unit_costs import (
     DEFAULT_UNIT_COSTS,
     gmca_confidence,
     gmca_unit,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fam import api, engine
-from fam.kernels import cell_sums, contract
+from fam.engine.kernels import cell_sums, contract
 
 ESSEX = Path(__file__).resolve().parents[1] / "scenarios" / "essex_sib.yaml"
 
@@ -123,12 +123,12 @@ def test_kernels_work_where_no_cache_can_be_written(monkeypatch):
 
     import numba.core.caching
 
-    import fam.kernels
+    import fam.engine.kernels
 
     caching = numba.core.caching
     impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.6x
     monkeypatch.setattr(impl, "_locator_classes", [])
-    fresh = importlib.reload(fam.kernels)
+    fresh = importlib.reload(fam.engine.kernels)
     try:
         out = np.empty((2, 2))
         rows = np.array([[1.0, 1.0], [2.0, 1.0]])
@@ -137,4 +137,4 @@ def test_kernels_work_where_no_cache_can_be_written(monkeypatch):
         assert out.tolist() == [[2.0, 1.0], [0.0, 0.0]]  # u = .75: client 1, not a completer
     finally:
         monkeypatch.undo()
-        importlib.reload(fam.kernels)
+        importlib.reload(fam.engine.kernels)

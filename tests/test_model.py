@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fam import api
-from fam.distributions import parse_dist, uniforms
 from fam.engine import draw_params
 from fam.errors import InputError
-from fam.finance import discount_factors, payback_years
-from fam.model import decay, profile, ramp, rise
+from fam.model.distributions import parse_dist, uniforms
+from fam.model.finance import discount_factors, payback_years
+from fam.model.profiles import decay, profile, ramp, rise
 from tests.util import FIXTURES, ROOT
 
 HAND = FIXTURES / "hand" / "scenario.yaml"

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from fam import api, engine
+from fam.engine.parallel import DaskMapper, ProcessMapper, make_mapper
 from fam.errors import InputError
-from fam.parallel import DaskMapper, ProcessMapper, make_mapper
 from fam.writers.tables import write_iterations, write_summary
 from tests.util import FIXTURES, ROOT
 
@@ -173,8 +173,8 @@ def test_make_mapper_choices():
 
 def test_unreachable_scheduler_is_one_line(monkeypatch):
     pytest.importorskip("distributed")
-    import fam.parallel
+    import fam.engine.parallel
 
-    monkeypatch.setattr(fam.parallel, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(fam.engine.parallel, "CONNECT_TIMEOUT", 1)
     with pytest.raises(InputError, match="cannot reach a Dask scheduler"):
         make_mapper(scheduler="tcp://127.0.0.1:9")

@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from fam.errors import InputError
-from fam.loading import load
-from fam.privacy import (
+from fam.inputs.loading import load
+from fam.inputs.scenario import _StrictLoader, read_yaml
+from fam.writers.privacy import (
     age_band,
     client_detail_frame,
     neutralise,
@@ -25,7 +26,6 @@ from fam.privacy import (
     pseudonymise,
     suppress_small,
 )
-from fam.scenario import _StrictLoader, read_yaml
 from tests.util import FIXTURES, ROOT, run_cli
 
 SALT = b"0123456789abcdef0123456789abcdef"

@@ -1,4 +1,4 @@
-"""The model's equation, written once (fam/projection.py): hand-worked values, and each
+"""The model's equation, written once (fam/model/projection.py): hand-worked values, and each
 Calculations formula template evaluated with numbers equals the Python function."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from fam import projection
-from fam.projection import FORMULAS
+from fam.model import projection
+from fam.model.projection import FORMULAS
 
 
 def _evaluate(template: str, **values: float) -> float:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from fam import api, sensitivity
+from fam import api
+from fam.analyses import sensitivity
 from tests.util import FIXTURES, run_cli
 
 HAND = FIXTURES / "hand" / "scenario.yaml"

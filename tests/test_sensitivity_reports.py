@@ -1,5 +1,5 @@
 """Issue 8's reporting: the workbook's Sensitivity sheet and the briefing's page show what
-fam.sensitivity computes, computed once per run and shared."""
+fam.analyses.sensitivity computes, computed once per run and shared."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from fam import api, sensitivity
+from fam import api
+from fam.analyses import sensitivity
 from fam.writers.briefing import write_briefing
 from fam.writers.briefing_sensitivity import HEADING
 from fam.writers.briefing_style import money

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from fam import api
+from fam.analyses.sib import irr, payments
 from fam.errors import InputError
-from fam.sib import irr, payments
 from tests.util import FIXTURES, ROOT
 
 ESSEX = ROOT / "scenarios" / "essex_sib.yaml"
@@ -100,7 +100,7 @@ def test_sib_costs_match_the_main_run():
     assert np.allclose(sib.programme_costs_pv, res.draws.costs, rtol=1e-10)
     assert np.allclose(sib.fiscal_benefits_pv, res.draws.benefits[:, 0])
     # chunking does not matter
-    import fam.sib as fs
+    import fam.analyses.sib as fs
 
     old = fs._CHUNK
     try:

@@ -1,4 +1,4 @@
-"""Tests for fam.synth (synthetic cohorts) and the ``fam synth`` command."""
+"""Tests for fam.inputs.synth (synthetic cohorts) and the ``fam synth`` command."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fam.cli_synth import synth
-from fam.synth import (
+from fam.cli.synth import synth
+from fam.inputs.synth import (
     CALIBRATION_UNIT_COSTS,
     CLIENT_COLUMNS,
     PROFILES,

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fam.cli_unit_costs import unit_costs
+from fam.cli.unit_costs import unit_costs
 from fam.errors import InputError
-from fam.unit_costs import (
+from fam.inputs.unit_costs import (
     COLUMNS,
     DEFAULT_UNIT_COSTS,
     Deflators,

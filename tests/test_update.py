@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from fam import api
+from fam.analyses.update import evidence, log_weights, resample
 from fam.engine import draw_params
-from fam.synth import synthesise, write_cohort
-from fam.update import evidence, log_weights, resample
+from fam.inputs.synth import synthesise, write_cohort
 from tests.util import ROOT
 
 ESSEX = ROOT / "scenarios" / "essex_sib.yaml"

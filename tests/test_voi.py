@@ -1,4 +1,4 @@
-"""Tests for fam.voi on constructed cases with known answers."""
+"""Tests for fam.analyses.voi on constructed cases with known answers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from fam import voi
+from fam.analyses import voi
 
 
 def normal_evpi(mu: float, s: float) -> float:

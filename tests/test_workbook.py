@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from fam import api
 from fam.errors import InputError
-from fam.workbook_input import read_workbook_scenario
+from fam.inputs.workbook_input import read_workbook_scenario
 from fam.writers.workbook import write_workbook
 from tests.util import FIXTURES, ROOT
 
@@ -190,7 +190,7 @@ def test_edited_central_recentres_the_distribution(
     edited = tmp_path / "edited.xlsx"
     wb.save(edited)
     data, _, _ = read_workbook_scenario(edited)
-    from fam.distributions import parse_dist
+    from fam.model.distributions import parse_dist
 
     assert parse_dist(data["counterfactual"]["trend"]).mean == pytest.approx(0.4)
     assert parse_dist(data["counterfactual"]["trend"]).sd == pytest.approx(0.1, rel=0.05)
@@ -264,7 +264,7 @@ def test_text_where_a_number_is_expected(hand: tuple[api.Results, Path], tmp_pat
 
 
 def test_template_fills_in_to_the_hand_fixture(tmp_path: Path) -> None:
-    from fam.cli_scenario import scenario
+    from fam.cli.scenario import scenario
 
     path = tmp_path / "new.xlsx"
     result = CliRunner().invoke(scenario, ["template", str(path)])

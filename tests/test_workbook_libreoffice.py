@@ -133,7 +133,7 @@ FORMS_CASES = {
 
 @pytest.mark.parametrize("case", list(FORMS_CASES))
 def test_libreoffice_recomputes_the_forms(case: str, tmp_path: Path) -> None:
-    from fam.loading import load
+    from fam.inputs.loading import load
 
     path, over = FORMS_CASES[case]
     res = api.run(load(path, over), iterations=20)

@@ -9,9 +9,9 @@ from typing import Any
 import openpyxl
 from pydantic import BaseModel
 
-from fam.loading import load_optimism_bias
-from fam.scenario import Scenario, load_scenario_file
-from fam.unit_costs import load_deflators
+from fam.inputs.loading import load_optimism_bias
+from fam.inputs.scenario import Scenario, load_scenario_file
+from fam.inputs.unit_costs import load_deflators
 from fam.writers.workbook import CHOICES, KNOWN, input_rows, template_dump, write_template
 from fam.writers.workbook.schema_rows import _plain, _section, shown
 from tests.util import FIXTURES, ROOT

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from fam.errors import InputError
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 
 def default_out_dir(results: Results) -> Path:
@@ -84,7 +84,7 @@ def write_all(
             write_sib(results, tmp / "sib.json")
         detail = None
         if client_detail_salt is not None:
-            from fam.privacy import client_detail_frame
+            from fam.writers.privacy import client_detail_frame
 
             detail = client_detail_frame(results.inputs, client_detail_salt)
         write_workbook(results, tmp / f"{stem}.xlsx", detail)

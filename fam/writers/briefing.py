@@ -6,7 +6,7 @@ Pages (A4 portrait):
 2. figures: cumulative discounted net position by year (fan chart) and the distribution of
    £ back per £1;
 3. figures: who pays and who saves by agency, and the inputs that move NPV most (tornado,
-   when fam.sensitivity is available); the social impact bond when the results carry one;
+   when fam.analyses.sensitivity is available); the social impact bond when the results carry one;
 4. what matters and what to research next (fam/writers/briefing_sensitivity.py): the
    break-even curve, switching values in words and the value of information;
 5. onwards: assumptions and sources (uncertain inputs, unit costs), method notes with the
@@ -32,7 +32,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from fam.finance import payback_years  # noqa: E402
+from fam.model.finance import payback_years  # noqa: E402
 from fam.vocabulary import (
     MONTH_IN_UNIT,  # noqa: E402
     PERSPECTIVE_DESCRIPTION,  # noqa: E402
@@ -62,8 +62,8 @@ from fam.writers.briefing_style import (  # noqa: E402
 from fam.writers.briefing_update import update_section  # noqa: E402
 
 if TYPE_CHECKING:
-    from fam.loading import Input, ModelInputs
-    from fam.results import Results
+    from fam.analyses.results import Results
+    from fam.inputs.loading import Input, ModelInputs
 
 __all__ = ["write_briefing", "headline_text"]
 

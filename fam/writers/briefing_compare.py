@@ -30,7 +30,7 @@ from fam.writers.briefing import (
 from fam.writers.briefing_style import Column, Doc, money, pct, per_pound
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 PER_TABLE = 3  # options side by side in one table; more continue in a further table
 

@@ -2,7 +2,7 @@
 
 The break-even curve (chance of breaking even against the programme cost per client), the
 switching values in plain words and the value of information, all from
-`Results.sensitivity` (fam.sensitivity.report, computed once per run by the analysis stage),
+`Results.sensitivity` (fam.analyses.sensitivity.report, computed once per run by the analysis stage),
 which the workbook's Sensitivity sheet shares.
 """
 
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fam import sensitivity as sens
+from fam.analyses import sensitivity as sens
 from fam.writers import briefing_charts as charts
 from fam.writers.briefing_style import LINE, TEXT_W, Column, Doc, fit, money, pct
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 LabelOf = Callable[[str, str], str]
 ValueOf = Callable[[str, float], str]

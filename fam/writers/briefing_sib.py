@@ -1,6 +1,6 @@
 """The social impact bond section of the briefing, drawn only when the results carry a bond.
 
-`results.sib` (fam.sib.SibResults) gives the contract terms, the central case and the
+`results.sib` (fam.analyses.sib.SibResults) gives the contract terms, the central case and the
 Monte Carlo distribution of outcome payments, the investors' return and the commissioner's
 net saving, and the payments measured against fam's own counterfactual as well as against the
 contract's comparison (the difference is what is paid for days that are not additional). When
@@ -30,7 +30,7 @@ from fam.writers.briefing_style import (
 )
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 
 def _multiple(x: Any) -> str:

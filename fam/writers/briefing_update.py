@@ -22,7 +22,7 @@ from fam.writers.briefing_style import (
 )
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 
 def _interval(d: Mapping[str, Any], f: Any) -> str:

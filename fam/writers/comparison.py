@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fam.compare import (
+from fam.analyses.compare import (
     best_shares,
     check_comparable,
     default_out_dir,
@@ -24,7 +24,7 @@ from fam.writers import check_destination, staged
 from fam.writers.briefing_compare import write_comparison_briefing
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 
 def _write_xlsx(results: Sequence[Results], path: Path) -> None:

@@ -1,6 +1,6 @@
 """`fam sensitivity`'s files: the tornado, switching values, break-even curve and value of
 information as CSV tables, and the long-format export of draws and outcomes for BCEA,
-dampack or voi users. Tables are computed by fam.sensitivity and fam.voi; this module only
+dampack or voi users. Tables are computed by fam.analyses.sensitivity and fam.analyses.voi; this module only
 writes them, into a temporary folder moved into place when complete."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 
 def write_summary(results: Results, path: Path) -> None:

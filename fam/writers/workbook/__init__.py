@@ -9,7 +9,7 @@ Cover. Every formula is stored with the value fam computed, so viewers that do n
 still see numbers. See docs/workbook.md for a sheet-by-sheet audit guide.
 
 The Inputs and UnitCosts sheets are a scenario: `fam run workbook.xlsx` reads them back
-(fam/workbook_input.py, which also defines the layout shared with this writer).
+(fam/inputs/workbook_input.py, which also defines the layout shared with this writer).
 
 One module per sheet. Each exposes one write_* function that takes the sheet, the run and
 what it refers to on earlier sheets, and returns what later sheets refer to (defined names,
@@ -23,8 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fam.finance import year_rates
-from fam.workbook_input import FORMS_NAME, INPUTS, UNIT_COSTS
+from fam.inputs.workbook_input import FORMS_NAME, INPUTS, UNIT_COSTS
+from fam.model.finance import year_rates
 from fam.writers.workbook.book import Book
 from fam.writers.workbook.calculations import write_calculations
 from fam.writers.workbook.checks import write_checks
@@ -43,13 +43,13 @@ from fam.writers.workbook.timeline import write_timeline
 from fam.writers.workbook.unit_costs import write_unit_costs
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 
 def write_workbook(results: Results, path: Path, client_detail: Any = None) -> None:
     """Write the workbook for a run (see the module docstring and docs/workbook.md).
 
-    `client_detail` (a frame from fam.privacy.client_detail_frame) adds a ClientDetail sheet.
+    `client_detail` (a frame from fam.writers.privacy.client_detail_frame) adds a ClientDetail sheet.
     """
     run = Run.of(results)
     sc = run.sc

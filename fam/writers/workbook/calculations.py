@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
-from fam.projection import FORMULAS as F
+from fam.model.projection import FORMULAS as F
 from fam.writers.workbook.layout import HDR, NOT_WITHIN, PERSPECTIVES, YC
 
 if TYPE_CHECKING:

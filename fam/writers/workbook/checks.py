@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import xl_col_to_name
 
-from fam.workbook_input import UNIT_COSTS
+from fam.inputs.workbook_input import UNIT_COSTS
 from fam.writers.workbook.layout import HDR, PERSPECTIVES, YC, rng
 
 if TYPE_CHECKING:

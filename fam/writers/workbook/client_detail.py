@@ -1,4 +1,4 @@
-"""The optional ClientDetail sheet: one pseudonymised row per client (fam.privacy)."""
+"""The optional ClientDetail sheet: one pseudonymised row per client (fam.writers.privacy)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def write_client_detail(bk: Book, frame: Any) -> None:
-    """Optional per-client sheet: salted-hash pseudonyms only (fam.privacy), never ids."""
+    """Optional per-client sheet: salted-hash pseudonyms only (fam.writers.privacy), never ids."""
     ws = bk.wb.add_worksheet("ClientDetail")
     ws.write(0, 0, "ClientDetail: one row per client in the data, pseudonymised", bk.title)
     ws.write(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fam.workbook_input import (
+from fam.inputs.workbook_input import (
     FOLDER_LABEL,
     FOLDER_NAME,
     INPUT_HEADERS,

@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from fam.inputs.workbook_input import INPUTS, UNIT_COSTS
 from fam.vocabulary import PERSPECTIVE_LABEL, PERSPECTIVES  # noqa: F401 (re-exported)
-from fam.workbook_input import INPUTS, UNIT_COSTS
 
 if TYPE_CHECKING:
     import pandas as pd
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
 
-    from fam.loading import ModelInputs
-    from fam.results import Results
-    from fam.scenario import Scenario
+    from fam.analyses.results import Results
+    from fam.inputs.loading import ModelInputs
+    from fam.inputs.scenario import Scenario
 
 YC = 7  # first year column (H) on Timeline, CohortExposure and Calculations
 HDR = 3  # header row (Excel row 4) on every table sheet

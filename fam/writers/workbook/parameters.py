@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fam.finance import GREEN_BOOK_STEPS
+from fam.model.finance import GREEN_BOOK_STEPS
 from fam.writers.workbook.layout import HDR
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
-    from fam.unit_costs import Deflators
+    from fam.inputs.unit_costs import Deflators
     from fam.writers.workbook.book import Book
 
 
@@ -44,7 +44,7 @@ def write_parameters(
         0,
         "Values from fam's data files. Editing them changes this workbook's formulas only; "
         "fam run uses its own files (unit_costs/gdp_deflators.csv, "
-        "fam/parameters/optimism_bias.yaml, fam/finance.py).",
+        "fam/parameters/optimism_bias.yaml, fam/model/finance.py).",
         bk.note,
     )
     # GDP deflators
@@ -96,7 +96,7 @@ def write_parameters(
     ws.write(
         bl + 2,
         8,
-        "Source: HM Treasury Green Book (2022) long-term discount schedule, as in fam/finance.py",
+        "Source: HM Treasury Green Book (2022) long-term discount schedule, as in fam/model/finance.py",
         bk.note,
     )
     ws.write(bl + 4, 8, "tolerance", bk.bold)
@@ -105,7 +105,7 @@ def write_parameters(
     ws.write(
         bl + 5,
         8,
-        "Relative tolerance for checks and for 'pays back' (as fam/finance.py)",
+        "Relative tolerance for checks and for 'pays back' (as fam/model/finance.py)",
         bk.note,
     )
     ws.set_column(0, 0, 15)

@@ -1,4 +1,4 @@
-"""The Inputs sheet's rows, derived from the scenario schema (fam/scenario.py).
+"""The Inputs sheet's rows, derived from the scenario schema (fam/inputs/scenario.py).
 
 Each scenario field carries its own Inputs-sheet metadata in `json_schema_extra`:
 
@@ -28,9 +28,8 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from fam.distributions import Dist, parse_dist
-from fam.scenario import Scenario
-from fam.workbook_input import (
+from fam.inputs.scenario import Scenario
+from fam.inputs.workbook_input import (
     T_BOOL,
     T_CHOICE,
     T_DIST,
@@ -43,6 +42,7 @@ from fam.workbook_input import (
     T_TEXT,
     dist_text,
 )
+from fam.model.distributions import Dist, parse_dist
 
 _KIND = {"financial_year": T_FY, "month": T_MONTH, "money": T_MONEY, "number": T_NUMBER}
 SOURCES = "sources"  # the top-level map of key path -> source, one row per key

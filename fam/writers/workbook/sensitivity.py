@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fam.sensitivity import REPORT_MAX_INPUTS
+from fam.analyses.sensitivity import REPORT_MAX_INPUTS
 from fam.writers.workbook.layout import HDR
 
 if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
 
-    from fam.sensitivity import Report
+    from fam.analyses.sensitivity import Report
     from fam.writers.workbook.book import Book
     from fam.writers.workbook.layout import Run
 
-# what each of fam.sensitivity.default_groups is, for the Sensitivity sheet
+# what each of fam.analyses.sensitivity.default_groups is, for the Sensitivity sheet
 _GROUP_WHAT = {
     "effects": "every effect on service use, learnt together",
     "unit costs": "every drawn unit cost, learnt together",
@@ -28,7 +28,7 @@ _GROUP_WHAT = {
 
 
 def write_sensitivity(bk: Book, ws: Worksheet, run: Run, rep: Report) -> None:
-    """Values computed by fam (fam.sensitivity.report, passed in as `rep`), kept out of the
+    """Values computed by fam (fam.analyses.sensitivity.report, passed in as `rep`), kept out of the
     Checks."""
     res = run.res
     sens = _Sens(bk, run)

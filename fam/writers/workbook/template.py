@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fam.inputs.workbook_input import INPUTS, UNIT_COSTS
 from fam.vocabulary import UNITS, VALUE_TYPES
-from fam.workbook_input import INPUTS, UNIT_COSTS
 from fam.writers.workbook.book import Book
 from fam.writers.workbook.inputs import write_rows
 from fam.writers.workbook.layout import HDR
@@ -15,7 +15,7 @@ from fam.writers.workbook.parameters import write_parameters
 from fam.writers.workbook.schema_rows import input_rows, template_dump
 
 if TYPE_CHECKING:
-    from fam.unit_costs import Deflators
+    from fam.inputs.unit_costs import Deflators
 
 
 def write_template(
@@ -29,7 +29,7 @@ def write_template(
     write_parameters(bk, ws_p, deflators, optimism_bias)
     rows = input_rows(template_dump())
     write_rows(bk, ws_in, rows, None, False)
-    from fam.unit_costs import COLUMNS
+    from fam.inputs.unit_costs import COLUMNS
 
     ws_uc.write(
         0,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
-from fam.finance import GREEN_BOOK_STEPS
+from fam.model.finance import GREEN_BOOK_STEPS
 from fam.writers.workbook.layout import HDR, YC
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class TimelineRows:
 def write_timeline(
     bk: Book, ws: Worksheet, run: Run, inputs: InputNames, rates: np.ndarray
 ) -> TimelineRows:
-    """Years, discount rates and factors; `rates` are fam's (fam.finance.year_rates)."""
+    """Years, discount rates and factors; `rates` are fam's (fam.model.finance.year_rates)."""
     ws.write(0, 0, "Timeline: appraisal years, discount rates and discount factors", bk.title)
     ws.write(
         1,

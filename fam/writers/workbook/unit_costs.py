@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name
 
+from fam.inputs.workbook_input import UNIT_COSTS
 from fam.vocabulary import UNITS, VALUE_TYPES
-from fam.workbook_input import UNIT_COSTS
 from fam.writers.workbook.layout import HDR, ref
 
 if TYPE_CHECKING:

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fam import projection
-from fam.distributions import uniforms
 from fam.engine import Draws, Params, Plan, simulate_with
-from fam.finance import bcr, clean, describe
-from fam.loading import ModelInputs
-from fam.model import profile, ramp
+from fam.inputs.loading import ModelInputs
+from fam.model import projection
+from fam.model.distributions import uniforms
+from fam.model.finance import bcr, clean, describe
+from fam.model.profiles import profile, ramp
 
 if TYPE_CHECKING:
     from fam.engine import Run

@@ -770,7 +770,7 @@ def write_cohort(
         "",
         f"{banner[2:]}.",
         "",
-        "These files were made by `fam.synth.synthesise` (see docs/synthetic_data.md in the fam",
+        "These files were made by `fam.inputs.synth.synthesise` (see docs/synthetic_data.md in the fam",
         "repository): clients are invented, every date and count is drawn at random from a",
         f"model calibrated to published averages for the `{profile}` profile. Use them to test",
         "and demonstrate fam, never as evidence about any real service or person.",

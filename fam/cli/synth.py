@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fam.synth import PROFILES, synthesise, write_cohort
+from fam.inputs.synth import PROFILES, synthesise, write_cohort
 
 
 def _parse_effects(values: tuple[str, ...], profile: str) -> dict[str, float]:

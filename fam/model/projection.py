@@ -1,12 +1,12 @@
 """The model's equation, written once: counterfactual use, programme-arm use, £ and savings.
 
 Every stage that projects service use calls these functions: the engine (central case and
-Monte Carlo), the social impact bond's outcome days (fam.sib), the update from observed
-follow-up (fam.update) and the one-way sensitivity analyses (fam.sensitivity). The workbook's
+Monte Carlo), the social impact bond's outcome days (fam.analyses.sib), the update from observed
+follow-up (fam.analyses.update) and the one-way sensitivity analyses (fam.analyses.sensitivity). The workbook's
 Calculations sheet writes the same rows as live formulas from `FORMULAS` below; a test
 evaluates each template with numbers and checks it against these functions.
 
-For a set of clients summed over time (see fam.model for the exposure sums):
+For a set of clients summed over time (see fam.model.profiles for the exposure sums):
 
     counterfactual  cf = base0 - trend x base1
     programme arm   pg = cf + change x [e x] (q0 - trend x q1)
@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fam.model import Exposure
+from fam.model.profiles import Exposure
 
 # One Calculations row per model quantity; {names} are other rows or central parameters.
 FORMULAS: dict[str, str] = {

@@ -25,8 +25,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from fam.distributions import Dist, Fixed, parse_dist
 from fam.errors import InputError
+from fam.model.distributions import Dist, Fixed, parse_dist
 
 INPUTS = "Inputs"
 UNIT_COSTS = "UnitCosts"
@@ -72,7 +72,7 @@ T_DIST = "distribution"
 T_MONEY = "money distribution"
 TYPES = (T_TEXT, T_CHOICE, T_FY, T_MONTH, T_INT, T_NUMBER, T_LIST, T_BOOL, T_DIST, T_MONEY)
 
-# UnitCosts sheet: the unit-cost table columns (fam.unit_costs.COLUMNS) are read by header
+# UnitCosts sheet: the unit-cost table columns (fam.inputs.unit_costs.COLUMNS) are read by header
 UC_NUMBER_COLUMNS = ("cost", "cashable", "low", "high")
 
 _TOL = 1e-12
@@ -402,7 +402,7 @@ def _folder(wb: Any, ws: Any, path: Path) -> Path:
 
 
 def _read_unit_costs(ws: Any, where: Where) -> list[dict[str, Any]]:
-    from fam.unit_costs import COLUMNS, OPTIONAL_COLUMNS, _parse_row
+    from fam.inputs.unit_costs import COLUMNS, OPTIONAL_COLUMNS, _parse_row
 
     hrow, cols = _header(
         ws, "service", where, tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
@@ -440,7 +440,7 @@ def _unit_cost_table(
     sheet_rows: list[dict[str, Any]], data: dict[str, Any], base: Path, path: Path
 ) -> pd.DataFrame | None:
     """The scenario's unit-cost files with the rows on the UnitCosts sheet laid over them."""
-    from fam.unit_costs import COLUMNS, load_unit_costs
+    from fam.inputs.unit_costs import COLUMNS, load_unit_costs
 
     if not sheet_rows:
         return None

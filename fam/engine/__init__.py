@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fam import projection, slots
-from fam.distributions import stream_key, uniforms
-from fam.finance import bcr, discount_factors, payback_years
-from fam.loading import Input, ModelInputs
-from fam.model import Exposure, exposure, profile
+from fam.inputs.loading import Input, ModelInputs
+from fam.model import projection, slots
+from fam.model.distributions import stream_key, uniforms
+from fam.model.finance import bcr, discount_factors, payback_years
+from fam.model.profiles import Exposure, exposure, profile
 from fam.vocabulary import DAYS_PER_UNIT, MONTH_IN_UNIT, PERSPECTIVES
 
 BLOCK = 50  # iterations per random-number block (results do not depend on chunking)
@@ -198,7 +198,7 @@ class Params:
     per_client_month: np.ndarray
     per_completed_case: np.ndarray
     fixed_per_year: np.ndarray
-    # per-service forms (empty [i, 0] without them): fam.slots.FormParams
+    # per-service forms (empty [i, 0] without them): fam.model.slots.FormParams
     trend_s: np.ndarray  # [i, s] each service's own-baseline trend
     rates: np.ndarray  # [i, rate values]
     trans: np.ndarray  # [i, moves] monthly transition probabilities
@@ -439,7 +439,7 @@ def pick(u: np.ndarray, n: int, completion: np.ndarray) -> tuple[np.ndarray, np.
     """Data clients (0 .. n - 1) and completer flags from uniforms u [iteration, slot].
 
     x = u x n: the client is floor(x), a completer if x - floor(x) < completion (the
-    fractional part is uniform whichever client is picked). `fam.kernels.cell_sums` does
+    fractional part is uniform whichever client is picked). `fam.engine.kernels.cell_sums` does
     the same arithmetic.
     """
     x = u * n
@@ -460,7 +460,7 @@ def _aligned(shape: tuple[int, ...]) -> np.ndarray:
 class _Resample:
     """The bootstrap: `size` slots per iteration, each a data client drawn with replacement.
 
-    One uniform per slot (`fam.kernels`) picks the client and whether it completes; the
+    One uniform per slot (`fam.engine.kernels`) picks the client and whether it completes; the
     uniforms of block b come from stream ("cohort.bootstrap", b), iteration after iteration,
     so no iteration's draws depend on how the run is chunked.
     """
@@ -497,7 +497,7 @@ class _Resample:
         Each iteration's uniforms are drawn and summed before the next are drawn, so they
         stay in cache; the stream is the same as `uniforms`.
         """
-        from fam.kernels import cell_sums
+        from fam.engine.kernels import cell_sums
 
         g = self.g.reshape(len(self.plan.inputs.intake), len(self.plan.dvals), 2, -1)
         rng = _rng(seed, "cohort.bootstrap", block)
@@ -568,7 +568,7 @@ _Step = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 class _ByCell:
     """Large cohorts: each iteration's resampled clients summed into (k, d, completer) cells
-    and contracted with the exposures, both compiled (`fam.kernels`), one iteration at a
+    and contracted with the exposures, both compiled (`fam.engine.kernels`), one iteration at a
     time so that its cells stay in cache."""
 
     def __init__(self, plan: Plan) -> None:
@@ -581,7 +581,7 @@ class _ByCell:
     def __call__(
         self, rs: _Resample, seed: int, block: int, completion: np.ndarray, nce: np.ndarray
     ) -> _Step:
-        from fam.kernels import contract
+        from fam.engine.kernels import contract
 
         n_s, n_c = len(self.sk), self.kb.shape[1]
         n_b = n_c // 2
@@ -749,7 +749,7 @@ def _poisson(plan: Plan, seed: int, first: int, count: int) -> Noise:
 
 class ChunkPass(Protocol):
     """An analysis that runs inside the Monte Carlo on the same draws, chunk by chunk (e.g. the
-    social impact bond's outcome payments, fam.sib): `take` gives its per-iteration inputs for
+    social impact bond's outcome payments, fam.analyses.sib): `take` gives its per-iteration inputs for
     a chunk; calling it returns per-iteration outputs [i, ...] from the chunk's parameters and
     the main outputs of the chunk (`simulate_chunk`'s dict). It must be picklable and give the
     same numbers however the run is chunked."""
@@ -829,7 +829,7 @@ def drawn_slot_use(
     services: np.ndarray | None = None,
     keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Use of both arms [m, s, b] of drawn slots (fam.slots); p has the m rows. `keep`
+    """Use of both arms [m, s, b] of drawn slots (fam.model.slots); p has the m rows. `keep`
     selects slots (e.g. one intake cohort of a social impact bond)."""
     tab = plan.tables
     assert tab is not None
@@ -931,7 +931,7 @@ def simulate_with(
     mapper: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,
     extra: ChunkPass | None = None,
 ) -> Draws:
-    """The Monte Carlo with given parameter values (e.g. posterior draws, fam.update), with
+    """The Monte Carlo with given parameter values (e.g. posterior draws, fam.analyses.update), with
     the cohort and count random streams of `seed`; `extra` runs in the same chunks."""
     iterations = len(p.trend)
     size = chunk_size or default_chunk(plan)
@@ -1005,7 +1005,7 @@ def expected_use(
     services: np.ndarray | None = None, ks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Use of both arms [i, s, b] with expected counts: every (intake month, data client)
-    pair weighted by the clients it stands for, at mean engagement (fam.slots)."""
+    pair weighted by the clients it stands for, at mean engagement (fam.model.slots)."""
     tab = plan.tables
     assert tab is not None
     mi = plan.inputs
@@ -1061,7 +1061,7 @@ def central(plan: Plan) -> Central:
             np.einsum("kds,kdsy->sy", s0, ex.p0),
             np.einsum("kds,kdsy->sy", s0, ex.p1),
         )
-    else:  # ageing out included: the sums of fam.slots for own-baseline trend services
+    else:  # ageing out included: the sums of fam.model.slots for own-baseline trend services
         n = len(plan.dix)
         k_all = np.repeat(np.arange(len(mi.intake)), n)
         c_all = np.tile(np.arange(n), len(mi.intake))[None, :]
@@ -1097,7 +1097,7 @@ def central(plan: Plan) -> Central:
 class Run:
     """A finished Monte Carlo: the inputs, the fixed plan, the central case and the draws.
 
-    The analyses (fam.sib, fam.update, fam.sensitivity) take a Run; fam.results.Results adds
+    The analyses (fam.analyses.sib, fam.analyses.update, fam.analyses.sensitivity) take a Run; fam.analyses.results.Results adds
     their outcomes for the writers.
     """
 

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from fam.errors import InputError
-from fam.finance import clean, describe, payback_years
+from fam.model.finance import clean, describe, payback_years
 from fam.version import __version__
 
 if TYPE_CHECKING:
-    from fam.results import Results
+    from fam.analyses.results import Results
 
 MEASURES = ("costs", "benefits", "npv", "bcr", "payback_years")
 FILES = ("comparison.xlsx", "comparison.pdf", "comparison.json")

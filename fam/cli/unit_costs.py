@@ -8,7 +8,7 @@ import click
 import pandas as pd
 
 from fam.errors import InputError
-from fam.unit_costs import (
+from fam.inputs.unit_costs import (
     DEFAULT_UNIT_COSTS,
     import_gmca,
     load_deflators,

@@ -7,10 +7,10 @@ before its age cut t_A and inside an optional tracking window. With prefix sums 
 that sum is F(U) - F(L), where L = clip(start(b) - k) and U = max(L, min(end(b) - k, t_A)):
 
 - own-baseline trend services: baseline x (months, ramp, profile, profile x ramp) sums, passed
-  to `fam.projection.use` with the service's trend and effect (the v1 equation);
+  to `fam.model.projection.use` with the service's trend and effect (the v1 equation);
 - absolute-rate services: the same with the rate's prefix sum in place of baseline x months
   and no trend;
-- placement states: the chain's state shares (fam.forms) summed by month, times one month in
+- placement states: the chain's state shares (fam.model.forms) summed by month, times one month in
   the state's service unit; the programme arm's chain has the effects on its transitions.
 
 Everything here is a pure function of arrays; the engine draws the clients and parameters.
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fam import projection
-from fam.forms import _step_matrix
-from fam.model import profile, ramp
+from fam.model import projection
+from fam.model.forms import _step_matrix
+from fam.model.profiles import profile, ramp
 
 TREND, RATE, STATE = 0, 1, 2
 
@@ -313,7 +313,7 @@ def _trend_sums(
     trend_s: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Baseline x (months, ramp, profile x e, profile x ramp x e) summed over slots [i, s, b]
-    for own-baseline trend services (the sums fam.projection.use takes)."""
+    for own-baseline trend services (the sums fam.model.projection.use takes)."""
     bl = tab.baseline[c][:, :, trend_s] * w3  # [., j, s]
     months = (up - lo3).astype(float)
     rmp = tab.ramp_p[up] - tab.ramp_p[lo3]

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from fam.analyses.results import Results
+from fam.analyses.sensitivity import report
+from fam.analyses.sib import sib_pass, sib_results
+from fam.analyses.update import update
 from fam.engine import Run, central, draw_params, make_plan, simulate_with
-from fam.loading import ModelInputs
-from fam.results import Results
-from fam.sensitivity import report
-from fam.sib import sib_pass, sib_results
-from fam.update import update
+from fam.inputs.loading import ModelInputs
 
 Mapper = Callable[..., Iterable[dict[str, np.ndarray]]]
 

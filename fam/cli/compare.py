@@ -46,7 +46,7 @@ def compare(
     comparison.json, then prints each option's headline and how often it is the best.
     """
     from fam import api
-    from fam import compare as cmp
+    from fam.analyses import compare as cmp
     from fam.errors import InputError
     from fam.writers import check_destination
     from fam.writers.comparison import write_comparison

@@ -1,7 +1,7 @@
 """Run the Monte Carlo's chunks in parallel: local processes, or a Dask distributed cluster.
 
     >>> from fam import api
-    >>> from fam.parallel import make_mapper
+    >>> from fam.engine.parallel import make_mapper
     >>> with make_mapper(workers=4) as mapper:                 # local processes
     ...     res = api.run("scenarios/essex_sib.yaml", mapper=mapper)
     >>> with make_mapper(scheduler="tcp://host:8786") as mapper:   # a running Dask cluster

@@ -24,8 +24,9 @@ def sensitivity(
     """One-way sensitivity (tornado), switching values, the break-even curve and the value of
     information for SCENARIO; writes CSV tables, including a long-format export of draws and
     outcomes for BCEA, dampack or voi users, and prints the main findings."""
-    from fam import api, voi
-    from fam import sensitivity as sens
+    from fam import api
+    from fam.analyses import sensitivity as sens
+    from fam.analyses import voi
     from fam.writers import check_destination, default_out_dir
     from fam.writers.sensitivity_tables import write_tables
 

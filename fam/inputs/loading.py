@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from fam.cohort import (
+from fam.errors import InputError
+from fam.inputs.cohort import (
     CohortData,
     _month_of,
     baseline_rates,
@@ -30,24 +31,23 @@ from fam.cohort import (
     observed_follow_up,
     rows_outside_windows,
 )
-from fam.distributions import Beta, Dist, Empirical, Gamma, fixed, split_uniform
-from fam.errors import InputError
-from fam.forms import NO_CUT as NO_CUT_FORMS
-from fam.forms import (
-    age_cut_month,
-    estimate_rates,
-    estimate_transitions,
-    monthly_states,
-    start_state_from_spells,
-)
-from fam.forms_schema import check_forms, resolve_services
-from fam.scenario import Scenario, canonical_json, parse_scenario, read_yaml
-from fam.unit_costs import (
+from fam.inputs.forms_schema import check_forms, resolve_services
+from fam.inputs.scenario import Scenario, canonical_json, parse_scenario, read_yaml
+from fam.inputs.unit_costs import (
     DEFAULT_DEFLATORS,
     Deflators,
     load_deflators,
     load_unit_costs,
     uprate_costs,
+)
+from fam.model.distributions import Beta, Dist, Empirical, Gamma, fixed, split_uniform
+from fam.model.forms import NO_CUT as NO_CUT_FORMS
+from fam.model.forms import (
+    age_cut_month,
+    estimate_rates,
+    estimate_transitions,
+    monthly_states,
+    start_state_from_spells,
 )
 
 
@@ -153,7 +153,7 @@ class ModelInputs:
     observed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [client, s] use
     correlations: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
     # programme-arm data clients, aligned with `baseline`: client_id, cohort, age_at_start.
-    # Personal data: no writer may output client_id (see fam.privacy.client_detail_frame).
+    # Personal data: no writer may output client_id (see fam.writers.privacy.client_detail_frame).
     clients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     forms: Forms | None = None  # per-service forms and the placement chain (v2), if any
 
@@ -302,7 +302,7 @@ def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) 
     table: pd.DataFrame | None = None
     base = path.parent
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from fam.workbook_input import read_workbook_scenario
+        from fam.inputs.workbook_input import read_workbook_scenario
 
         data, table, base = read_workbook_scenario(path)
     else:
@@ -318,7 +318,7 @@ def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) 
 
 
 def _table_sha256(table: pd.DataFrame) -> str:
-    from fam.unit_costs import COLUMNS
+    from fam.inputs.unit_costs import COLUMNS
 
     cols = [c for c in COLUMNS if c in table.columns]
     text = table[cols].sort_values(["service", "value_type"]).to_csv(index=False)
@@ -728,7 +728,7 @@ def load_forms(
 
 
 def _effects_v2(sc: Scenario) -> Any:
-    """The scenario's effects as fam.forms_schema.check_forms reads them."""
+    """The scenario's effects as fam.inputs.forms_schema.check_forms reads them."""
     return SimpleNamespace(services=dict(sc.effects), placements=dict(sc.placement_effects))
 
 

@@ -1,7 +1,7 @@
 """The results of a run: the Monte Carlo (fam.engine.Run) and its analyses (social impact
 bond, update, sensitivity), with the tables analysts and writers read.
 
-Built by the analysis stage (fam.analyses); the writers only format what is here.
+Built by the analysis stage (fam.analyses.stage); the writers only format what is here.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fam.analyses.sensitivity import Report
+from fam.analyses.sib import SibResults
+from fam.analyses.update import Update
 from fam.engine import Run
-from fam.finance import bcr, clean, describe, payback_years
-from fam.sensitivity import Report
-from fam.sib import SibResults
-from fam.update import Update
+from fam.model.finance import bcr, clean, describe, payback_years
 from fam.version import __version__
 from fam.vocabulary import PERSPECTIVES
 
@@ -25,9 +25,11 @@ from fam.vocabulary import PERSPECTIVES
 class Results(Run):
     """A run and the outcomes of its analyses: everything the writers need, computed."""
 
-    sib: SibResults | None = None  # social impact bond (fam.sib), when the scenario has one
-    update: Update | None = None  # updated with observed follow-up (fam.update), if asked
-    sensitivity: Report | None = None  # what matters (fam.sensitivity)
+    sib: SibResults | None = (
+        None  # social impact bond (fam.analyses.sib), when the scenario has one
+    )
+    update: Update | None = None  # updated with observed follow-up (fam.analyses.update), if asked
+    sensitivity: Report | None = None  # what matters (fam.analyses.sensitivity)
 
     def central_headline(self) -> dict[str, Any]:
         c = self.central

@@ -21,7 +21,7 @@ import pandas as pd
 from fam.errors import InputError
 from fam.vocabulary import UNITS, VALUE_TYPES, is_financial_year
 
-UNIT_COST_DIR = Path(__file__).parents[1] / "unit_costs"
+UNIT_COST_DIR = Path(__file__).parents[2] / "unit_costs"
 DEFAULT_DEFLATORS = UNIT_COST_DIR / "gdp_deflators.csv"
 DEFAULT_UNIT_COSTS = UNIT_COST_DIR / "uk.csv"
 

@@ -9,7 +9,7 @@
   keyed `from->to`.
 
 Checks that need the unit-cost tables (which services exist, their units) are in
-`check_forms`, which takes the unit lookup. Errors follow fam.scenario: one line, the key
+`check_forms`, which takes the unit lookup. Errors follow fam.inputs.scenario: one line, the key
 path, and what was expected.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from fam.cohort import EVENT_UNITS
 from fam.errors import InputError
-from fam.scenario import (
+from fam.inputs.cohort import EVENT_UNITS
+from fam.inputs.scenario import (
     Counterfactual,
     Effect,
     Placements,
@@ -35,11 +35,11 @@ from fam.scenario import (
 
 
 class CounterfactualV2(Counterfactual):
-    """The counterfactual block (fam.scenario.Counterfactual carries `services` itself)."""
+    """The counterfactual block (fam.inputs.scenario.Counterfactual carries `services` itself)."""
 
 
 class EffectV2(Effect):
-    """An effect (fam.scenario.Effect carries its optional evidence grade `confidence`)."""
+    """An effect (fam.inputs.scenario.Effect carries its optional evidence grade `confidence`)."""
 
 
 class EffectsV2(Strict):

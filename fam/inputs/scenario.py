@@ -26,8 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-from fam.distributions import Dist, parse_dist
 from fam.errors import InputError
+from fam.model.distributions import Dist, parse_dist
 from fam.vocabulary import DAYS_PER_UNIT, Perspective, is_calendar_month, is_financial_year
 
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from fam.cohort import DAYS_PER_UNIT, EVENT_UNITS, _anniversary
 from fam.errors import InputError
-from fam.model import profile
+from fam.inputs.cohort import DAYS_PER_UNIT, EVENT_UNITS, _anniversary
+from fam.model.profiles import profile
 
 MONTH_DAYS = 365.0 / 12.0
 NO_CUT = np.iinfo(np.int64).max  # age_cut_month for a client without an age: never cut

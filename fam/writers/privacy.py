@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from fam.loading import ModelInputs
+    from fam.inputs.loading import ModelInputs
 
 MIN_SALT_BYTES = 16
 TOKEN_HEX = 10  # 40 bits: collisions are negligible for cohorts of thousands

@@ -4,7 +4,7 @@ Computed inside the Monte Carlo (`SibPass`, a fam.engine.ChunkPass) for a scenar
 `sib:` block: for each chunk of iterations, from the same parameter draws and the same
 bootstrap of the cohort as the main run, the programme arm's use of the outcome services per
 quarterly intake cohort and calendar quarter inside each client's tracking window
-(fam.projection, as everywhere), and the programme costs per quarter. Method and simplifications: docs/sib.md.
+(fam.model.projection, as everywhere), and the programme costs per quarter. Method and simplifications: docs/sib.md.
 
 Money flows per iteration (all £ at the scenario's price base year, real):
 - programme costs (after optimism bias, as in the main run) are drawn down from the
@@ -28,17 +28,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from fam import engine, projection
-from fam.distributions import uniforms
+from fam import engine
 from fam.errors import InputError
-from fam.finance import clean, describe
-from fam.loading import Input
-from fam.model import Exposure, exposure
+from fam.inputs.loading import Input
+from fam.model import projection
+from fam.model.distributions import uniforms
+from fam.model.finance import clean, describe
+from fam.model.profiles import Exposure, exposure
 from fam.vocabulary import DAYS_PER_UNIT, PERSPECTIVES, TIME_UNITS
 
 if TYPE_CHECKING:
     from fam.engine import Params, Plan, Run
-    from fam.scenario import Sib
+    from fam.inputs.scenario import Sib
 
 _CHUNK = 500  # iterations per chunk (memory only; results do not depend on it)
 
@@ -165,7 +166,7 @@ def outcome_days(
     sv = list(sp.services)
     dpu = sp.days_per_unit[None, :, None]
     for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
-        # the model's projection (fam.projection), for the bond's services only
+        # the model's projection (fam.model.projection), for the bond's services only
         a0, a1 = s0[:, ks][..., sv], s1[:, ks][..., sv]
         ex_sv = replace(ex, p0=ex.p0[:, :, sv], p1=ex.p1[:, :, sv])
         cf, pg = projection.project(p.trend, p.change[:, sv], projection.sums(a0, a1, ex_sv))
@@ -476,7 +477,7 @@ class SibPass:
         parts: list[dict[str, np.ndarray]] = []
         count = len(p.trend)
         # sub-chunks of whole random-number blocks bound the memory of the cohort cells
-        if plan.tables is not None:  # per-service forms: client by client (fam.slots)
+        if plan.tables is not None:  # per-service forms: client by client (fam.model.slots)
             return self._by_slot(plan, p, seed, first, fiscal)
         for a, b in engine.chunks(count, _CHUNK):
             q = p.take(slice(a, b))
@@ -512,7 +513,7 @@ def outcome_days_drawn(
     plan: Plan, sp: SibPlan, p: Params, client: np.ndarray, done: np.ndarray
 ) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
     """`outcome_days` for drawn slots (data client and completer [i, slot]), with the
-    per-service forms (fam.slots)."""
+    per-service forms (fam.model.slots)."""
     n_c = len(sp.cohorts)
     count = len(p.trend)
     comp = np.zeros((count, n_c, sp.n_quarters))
@@ -543,7 +544,7 @@ def outcome_days_expected(
     plan: Plan, sp: SibPlan, p: Params
 ) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
     """`outcome_days` with expected counts (the central case, or no bootstrap), with the
-    per-service forms (fam.slots)."""
+    per-service forms (fam.model.slots)."""
     n_c = len(sp.cohorts)
     count = len(p.trend)
     comp = np.zeros((count, n_c, sp.n_quarters))

@@ -77,7 +77,7 @@ def _salt(client_detail: bool, salt_file: Path | None) -> bytes | None:
         if salt_file is not None:
             raise InputError("--salt-file: only used with --client-detail")
         return None
-    from fam.privacy import new_salt
+    from fam.writers.privacy import new_salt
 
     if salt_file is None:
         return new_salt()
@@ -180,10 +180,10 @@ def run(
             err=True,
         )
     n = iterations or mi.scenario.monte_carlo.iterations
-    from fam.parallel import make_mapper
+    from fam.engine.parallel import make_mapper
 
     mapper = make_mapper(workers, scheduler)
-    from fam.analyses import passes
+    from fam.analyses.stage import passes
 
     update, bar = _progress(n * passes(mi, n), quiet)
     try:
@@ -209,11 +209,11 @@ def run(
 
 
 def _register() -> None:
-    from fam.cli_compare import compare
-    from fam.cli_scenario import scenario
-    from fam.cli_sensitivity import sensitivity
-    from fam.cli_synth import synth
-    from fam.cli_unit_costs import unit_costs
+    from fam.cli.compare import compare
+    from fam.cli.scenario import scenario
+    from fam.cli.sensitivity import sensitivity
+    from fam.cli.synth import synth
+    from fam.cli.unit_costs import unit_costs
 
     cli.add_command(unit_costs)
     cli.add_command(synth)

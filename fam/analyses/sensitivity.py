@@ -3,7 +3,7 @@ the value of information, all computed from a run's inputs and stored iterations
 
 One-way and switching values move one input with the rest at central values and evaluate the
 central case exactly (the same arithmetic as the workbook); value of information uses the
-per-iteration draws (fam.voi).
+per-iteration draws (fam.analyses.voi).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from fam import voi
+from fam.analyses import voi
 from fam.engine import Params, _params, central_flows, reduce_flows
-from fam.loading import Input
+from fam.inputs.loading import Input
 
 if TYPE_CHECKING:
     from fam.engine import Run
@@ -258,7 +258,7 @@ class Report:
 
 def report(results: Run) -> Report:
     """The sensitivity results for a run, for the workbook's Sensitivity sheet and the briefing
-    (computed once, in the analysis stage: fam.analyses)."""
+    (computed once, in the analysis stage: fam.analyses.stage)."""
     torn = tornado(results)
     size = results.inputs.size
     npv = np.asarray(results.npv, dtype=float) / size

@@ -24,8 +24,8 @@ def template(path: Path, force: bool) -> None:
     validation); the UnitCosts sheet may add or replace unit costs. Relative file paths in it
     resolve from the workbook's folder.
     """
-    from fam.loading import load_optimism_bias
-    from fam.unit_costs import load_deflators
+    from fam.inputs.loading import load_optimism_bias
+    from fam.inputs.unit_costs import load_deflators
     from fam.writers.workbook import write_template
 
     if path.suffix.lower() != ".xlsx":
