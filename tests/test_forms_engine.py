@@ -7,6 +7,7 @@ care £700 a week; programme £1,000 a client; every client completes a 6-month 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,59 @@ def test_state_service_cannot_have_its_own_effect() -> None:
 def test_update_refused_with_forms() -> None:
     with pytest.raises(InputError, match="update.apply"):
         run({"update.apply": True, "cohort.observed_to": "2024-12-31"})
+
+
+def _with_comparison(tmp_path: Path) -> Path:
+    """The forms fixture plus two comparison clients observed for 6 months (to 2024-09-30):
+    C1 attends A&E once in each of its first two months and is in care from 1 June to
+    1 August (relative months 2 and 3); C2 uses nothing."""
+    d = tmp_path / "forms"
+    shutil.copytree(FORMS.parent, d)
+    with open(d / "clients.csv", "a", encoding="utf-8") as f:
+        f.write("C1,2024-04-01,,true,comparison,1,15\nC2,2024-04-01,,true,comparison,1,16\n")
+    with open(d / "service_use.csv", "a", encoding="utf-8") as f:
+        f.write(
+            "C1,ae_attendance,2024-04-10,,1\nC1,ae_attendance,2024-05-10,,1\n"
+            "C1,care_week_residential,2024-06-01,2024-08-01,\n"
+        )
+    return d / "scenario.yaml"
+
+
+def test_rates_estimated_from_the_comparison_arm(tmp_path: Path) -> None:
+    # month 0: 1 attendance among 2 observed clients = 0.5 a client-month; month 1 the same;
+    # months 2-5: 0; later months are not observed and take month 5's estimate (0)
+    path = _with_comparison(tmp_path)
+    over = {
+        "cohort.observed_to": "2024-09-30",
+        "counterfactual.services.ae_attendance.rate": "comparison",
+    }
+    r = api.run(load(path, over), iterations=400)
+    m = r.central.months.cf_use[0, r.inputs.services.index("ae_attendance")]
+    assert m[:3].tolist() == pytest.approx([1.0, 1.0, 0.0])  # 2 programme clients x rate
+    assert m[3:].sum() == 0.0
+    # the draws are Gamma(count 1, scale 1/2): mean exactly the estimate, 0.5
+    rate0 = next(i for i in r.inputs.uncertain_inputs() if i.name.endswith(".rate.m0"))
+    assert rate0.dist.mean == pytest.approx(0.5)
+    assert rate0.central == pytest.approx(0.5)
+
+
+def test_transitions_estimated_from_the_comparison_arm(tmp_path: Path) -> None:
+    # monthly states (first day of each month), C1: home home care care home home; C2: home x6.
+    # Client-months followed by an observed month: home 3 (C1) + 5 (C2) = 8, with 1 move to
+    # care: p(home->care) = 1/8; care 2, with 1 move home: p(care->home) = 1/2
+    path = _with_comparison(tmp_path)
+    over = {
+        "cohort.observed_to": "2024-09-30",
+        "placements": {
+            "states": {"home": None, "care": "care_week_residential"},
+            "transitions": "comparison",
+        },
+    }
+    r = api.run(load(path, over), iterations=200)
+    ins = {i.name: i for i in r.inputs.uncertain_inputs()}
+    assert ins["placements.transitions.home.care"].central == pytest.approx(1 / 8)
+    assert ins["placements.transitions.care.home"].central == pytest.approx(1 / 2)
+    # programme clients start at home (no care spell on their start date): month 1 has
+    # 2 x 1/8 of a month in care
+    care = r.inputs.services.index("care_week_residential")
+    assert r.central.months.cf_use[0, care][:2] == pytest.approx([0.0, 2 / 8 * WEEKS])
