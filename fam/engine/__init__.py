@@ -1024,6 +1024,42 @@ def expected_use(
     )  # fmt: skip
 
 
+def _rate_exposures(plan: Plan) -> dict[str, np.ndarray]:
+    """For the workbook: per rate value j (the columns of Params.rates), the client-months its
+    step covers in each appraisal year (`rate_months`) and the same weighted by the service's
+    effect profile (`rate_profile`), with expected counts and ageing out, so that use =
+    sum_j value_j x rate_months_j and the programme term is change x e x sum_j value_j x
+    rate_profile_j."""
+    tab = plan.tables
+    assert tab is not None
+    mi = plan.inputs
+    n_v = sum(r.values.stop - r.values.start for r in tab.rates)
+    n_s = len(mi.services)
+    unit = slots.FormParams(
+        trend=np.zeros((n_v, n_s)),
+        change=np.ones((n_v, n_s)),
+        rates=np.eye(n_v),
+        trans=np.zeros((n_v, 0)),
+        tchange=np.zeros((n_v, 0)),
+    )
+    n = len(plan.dix)
+    k = np.repeat(np.arange(len(mi.intake)), n)
+    c = np.tile(np.arange(n), len(mi.intake))[None, :]
+    sv = np.array([r.service for r in tab.rates])
+    edges = np.arange(0, mi.horizon_months + 1, 12)
+    cf, pg = slots.slot_use(
+        tab, unit, None, k, c, np.ones((n_v, 1)), np.zeros((1, len(k)), dtype=np.int64),
+        mi.intake[k] / n, edges, None, sv,
+    )  # fmt: skip
+    months = np.zeros((n_v, mi.n_years))
+    prof = np.zeros((n_v, mi.n_years))
+    for i, r in enumerate(tab.rates):
+        js = np.arange(r.values.start, r.values.stop)
+        months[js] = cf[js, i]
+        prof[js] = pg[js, i] - cf[js, i]
+    return {"rate_months": months, "rate_profile": prof}
+
+
 def _month_exposure(plan: Plan) -> Exposure:
     mi = plan.inputs
     h = mi.horizon_months
@@ -1077,6 +1113,8 @@ def central(plan: Plan) -> Central:
         "client_months": np.einsum("kd,kdy->y", plan.n0, ex.months),
         "programme_ends": np.einsum("kd,kdy->y", plan.n0, ex.ends),
     }
+    if plan.tables is not None and plan.tables.rates:
+        exposures.update(_rate_exposures(plan))
     return Central(
         params=p,
         years=y,

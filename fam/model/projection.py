@@ -32,6 +32,9 @@ FORMULAS: dict[str, str] = {
     "programme_use": "{counterfactual_use}+{change}*{engagement}*({profile}-{trend}*{profile_ramp})",
     "counterfactual_gbp": "{counterfactual_use}*{unit_cost}",
     "programme_gbp": "{programme_use}*{unit_cost}",
+    # absolute rates: the step values times the client-months their steps cover
+    "counterfactual_use_rate": "SUMPRODUCT({rates},{rate_months})",
+    "programme_use_rate": "{counterfactual_use}+{change}*{engagement}*SUMPRODUCT({rates},{rate_profile})",
     "saving": "({counterfactual_gbp}-{programme_gbp})*IF({counterfactual_gbp}-{programme_gbp}>=0,"
     "(1-{ob_benefit})*(1-{ob_effect}),(1+{ob_benefit})*(1+{ob_effect}))",
 }

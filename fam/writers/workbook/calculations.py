@@ -39,7 +39,7 @@ class CalcRows:
     agency_rows: Mapping[str, Mapping[str, int]]
 
 
-VALUE_NOTE = "value computed by fam (absolute rate or placement chain: no formula yet)"
+VALUE_NOTE = "value computed by fam (placement chain: no formula yet)"
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,21 @@ def write_calculations(
     fm = mi.forms
     kind = fm.kind if fm is not None else np.zeros(len(mi.services), dtype=np.int64)
     trend_of = {s: "calc_trend" for s in range(len(mi.services))}
+    # absolute rates: one value cell per step (the scenario file's, not on the Inputs sheet)
+    rate_rows: dict[int, tuple[int, int, int]] = {}  # service -> (first row, last row, j0)
+    if fm is not None and fm.rates:
+        section("Absolute rates: use per client-month by step (counterfactual.services)")
+        j = 0
+        for rf in fm.rates:
+            r_first = r
+            for v in rf.values:
+                ws.write(r, 0, "rate")
+                ws.write_string(r, 1, mi.services[rf.service])
+                ws.write_number(r, 4, float(p.rates[0, j]), bk.num6)
+                ws.write(r, 5, f"{v.name} (not on the Inputs sheet)", bk.note)
+                r += 1
+                j += 1
+            rate_rows[rf.service] = (r_first, r - 1, j - len(rf.values))
     own = [] if fm is None else [s for s, t in enumerate(fm.trends) if t and kind[s] == 0]
     if own:
         section("Own-baseline trends of single services (counterfactual.services)")
@@ -235,12 +250,26 @@ def write_calculations(
         return r - 1
 
     section("Counterfactual use (service units per year)")
+
+    def rate_refs(s: int, q: str, c: str) -> tuple[str, str]:
+        first, last, j0 = rate_rows[s]
+        n = last - first
+        e0, e1 = ex.rows[(q, j0)] + 1, ex.rows[(q, j0 + n)] + 1
+        return f"$E${first + 1}:$E${last + 1}", f"CohortExposure!{c}${e0}:{c}${e1}"
+
     cf_row = {}
     for s, svc in enumerate(mi.services):
         cf_row[s] = put(
             RowSpec(
                 "counterfactual use",
-                None
+                (
+                    lambda c, s=s: F["counterfactual_use_rate"].format(
+                        rates=rate_refs(s, "rate_months", c)[0],
+                        rate_months=rate_refs(s, "rate_months", c)[1],
+                    )
+                )
+                if s in rate_rows
+                else None
                 if kind[s] != 0
                 else lambda c, s=s: F["counterfactual_use"].format(
                     baseline=ex.ref("baseline", s, c),
@@ -262,7 +291,17 @@ def write_calculations(
         pg_row[s] = put(
             RowSpec(
                 "programme-arm use",
-                None
+                (
+                    lambda c, s=s, er=er: F["programme_use_rate"].format(
+                        counterfactual_use=f"{c}{cf_row[s] + 1}",
+                        change=f"$E${er}",
+                        engagement="calc_engagement",
+                        rates=rate_refs(s, "rate_profile", c)[0],
+                        rate_profile=rate_refs(s, "rate_profile", c)[1],
+                    )
+                )
+                if s in rate_rows
+                else None
                 if kind[s] != 0
                 else lambda c, s=s, er=er: F["programme_use"].format(
                     counterfactual_use=f"{c}{cf_row[s] + 1}",

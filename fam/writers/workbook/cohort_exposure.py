@@ -72,6 +72,28 @@ def write_cohort_exposure(bk: Book, ws: Worksheet, run: Run) -> ExposureRows:
             )
             ex_row[(q, s)] = r
             r += 1
+    if "rate_months" in ex:
+        names = [v.name for rf in mi.forms.rates for v in rf.values] if mi.forms else []
+        for q in ("rate_months", "rate_profile"):
+            ws.write(r, 0, q, bk.section)
+            ws.write(
+                r,
+                1,
+                "per absolute-rate value: client-months its step covers in the year"
+                + (" × the effect's profile" if q == "rate_profile" else ""),
+                bk.note,
+            )
+            r += 1
+            for j, name in enumerate(names):
+                ws.write(r, 0, q)
+                ws.write_string(r, 1, name)
+                for y in range(run.n_y):
+                    ws.write_number(r, YC + y, float(ex[q][j, y]), bk.v_num)
+                ws.write_formula(
+                    r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(ex[q][j].sum())
+                )
+                ex_row[(q, j)] = r
+                r += 1
     ws.write(r, 0, "programme", bk.section)
     r += 1
     for q, label in (
