@@ -523,10 +523,11 @@ def outcome_days_drawn(
     dpu = sp.days_per_unit[None, :, None]
     edges = _quarter_edges(sp)
     n, ncomp = engine.slot_cells(plan, client, done)
+    chain_p = engine.drawn_chain(plan, p)
     for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
         keep = np.isin(plan.slot_k, ks)
         cf, pg = engine.drawn_slot_use(
-            plan, p, client, done, edges, sp.sib.outcome.tracking_months, sv, keep
+            plan, p, client, done, edges, sp.sib.outcome.tracking_months, sv, keep, chain_p
         )
         prog[:, c] = (pg * dpu).sum(axis=1)
         cfd[:, c] = (cf * dpu).sum(axis=1)

@@ -828,9 +828,11 @@ def drawn_slot_use(
     window: int | None = None,
     services: np.ndarray | None = None,
     keep: np.ndarray | None = None,
+    chain_p: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Use of both arms [m, s, b] of drawn slots (fam.model.slots); p has the m rows. `keep`
-    selects slots (e.g. one intake cohort of a social impact bond)."""
+    selects slots (e.g. one intake cohort of a social impact bond); `chain_p` the chain's
+    prefix sums if already computed for these rows (`drawn_chain`)."""
     tab = plan.tables
     assert tab is not None
     k = plan.slot_k
@@ -839,11 +841,21 @@ def drawn_slot_use(
     e = np.where(comp, 1.0, p.nce[:, None])
     ecl = np.where(comp, 0, 1)
     fp = p.forms()
-    e_cls = np.stack([np.ones(len(p.nce)), p.nce], axis=1)
-    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e_cls, False)
+    if chain_p is None:
+        chain_p = drawn_chain(plan, p)
     return slots.slot_use(
         tab, fp, chain_p, k, client, e, ecl, np.ones(len(k)), edges, window, services
     )
+
+
+def drawn_chain(plan: Plan, p: Params) -> tuple[np.ndarray, np.ndarray] | None:
+    """The chain's prefix sums for drawn parameters: engagement classes completer (1) and
+    non-completer (the non-completer effect)."""
+    tab = plan.tables
+    if tab is None or tab.chain is None:
+        return None
+    e_cls = np.stack([np.ones(len(p.nce)), p.nce], axis=1)
+    return slots.chain_prefix(tab, p.forms(), e_cls, False)
 
 
 def _drawn_use(
