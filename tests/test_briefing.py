@@ -108,7 +108,8 @@ def test_essex_briefing_pages_and_numbers(essex: api.Results, tmp_path: Path) ->
     assert "Strength of the evidence: Strong" in body
     assert "(commissioner)" in body  # the payer's bar in Figure 3
     if summary["central"]["payback_years"] is None:
-        assert "does not pay back within the 8 years" in body
+        years = essex.inputs.scenario.horizon_years
+        assert f"does not pay back within the {years} years" in body
     for agency in summary["by_agency"]:
         assert agency in body
     assert "What matters most" in body

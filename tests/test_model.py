@@ -157,18 +157,18 @@ def test_common_random_numbers_across_scenarios():
     _, da = draw_params(mi_a, 5, 200)
     _, db = draw_params(mi_b, 5, 200)
     assert np.array_equal(da["counterfactual.trend"], db["counterfactual.trend"])
-    assert np.array_equal(da["effects.care_week_*.change"], db["effects.care_week_*.change"])
+    assert np.array_equal(da["effects.arrest_*.change"], db["effects.arrest_*.change"])
 
 
 def test_gaussian_copula_correlates_effects():
-    corr = [{"inputs": ["effects.care_week_*.change", "effects.foster_week_*.change"], "rho": 0.8}]
+    corr = [{"inputs": ["effects.arrest_*.change", "effects.court_youth.change"], "rho": 0.8}]
     mi = api.load_scenario(ESSEX, correlations=corr)
     _, d = draw_params(mi, 1, 20000)
-    r = np.corrcoef(d["effects.care_week_*.change"], d["effects.foster_week_*.change"])[0, 1]
+    r = np.corrcoef(d["effects.arrest_*.change"], d["effects.court_youth.change"])[0, 1]
     assert r == pytest.approx(0.8, abs=0.02)
     mi0 = api.load_scenario(ESSEX)
     _, d0 = draw_params(mi0, 1, 20000)
-    r0 = np.corrcoef(d0["effects.care_week_*.change"], d0["effects.foster_week_*.change"])[0, 1]
+    r0 = np.corrcoef(d0["effects.arrest_*.change"], d0["effects.court_youth.change"])[0, 1]
     assert abs(r0) < 0.03
 
 

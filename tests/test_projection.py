@@ -90,7 +90,8 @@ def test_formula_templates_equal_the_functions(seed: int) -> None:
 def test_every_template_names_only_known_quantities() -> None:
     names = set(FORMULAS) | {
         "completion", "non_completer_effect", "baseline", "baseline_ramp", "trend", "change",
-        "profile", "profile_ramp", "unit_cost", "ob_benefit", "ob_effect",
+        "profile", "profile_ramp", "unit_cost", "ob_benefit", "ob_effect", "rates",
+        "rate_months", "rate_profile",
     }  # fmt: skip
     for key, template in FORMULAS.items():
         used = set(re.findall(r"{(\w+)}", template))

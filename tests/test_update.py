@@ -87,10 +87,12 @@ def test_interval_narrows_as_follow_up_grows(tmp_path):
 
 
 def test_no_follow_up_gives_prior_results_exactly():
+    # the link-worker scenario (own-baseline trend only; the update is refused with
+    # placements), with the data said to end before any client starts
     res = api.run(
-        ESSEX,
+        ROOT / "scenarios" / "link_worker.yaml",
         iterations=200,
-        overrides={"update": {"apply": True}, "cohort.observed_to": "2013-03-31"},
+        overrides={"update": {"apply": True}, "cohort.observed_to": "2024-03-31"},
     )
     up = res.update
     assert up.evidence == []

@@ -141,8 +141,10 @@ def cost_grid(results: Run, n: int = 50) -> list[float]:
         k = min(n, max(1, round(central / top * n)))
         step = central / k
     else:
-        step = top / n
-    return [step * i for i in range(n + 1)]
+        k, step = 0, top / n
+    points = [step * i for i in range(n + 1)]
+    points[k] = central if central > 0 else points[k]  # exactly, not k x (central / k)
+    return points
 
 
 def break_even_cost(results: Run) -> float | None:

@@ -144,27 +144,24 @@ def chain_prefix(
     """Prefix sums over months of each state's use (share x one month in its unit).
 
     e [i, n_e]: the engagement of each class of client (completer 1, non-completer; or the
-    mean engagement in the central case). Returns counterfactual [i, z, S, h + 1] and
-    programme arm [i, n_e, d, z, S, h + 1], z = start state (or 1 row of start shares).
+    mean engagement in the central case). Returns counterfactual [i, d, z, S, h + 1] (the
+    same for every d) and programme arm [i, n_e, d, z, S, h + 1], z = start state (or 1 row
+    of start shares).
     """
     ch = tab.chain
     assert ch is not None
     n_s = len(ch.states)
     n_i = fp.trans.shape[0]
+    # the counterfactual is the programme arm's chain with engagement 0 (no effect), run by
+    # the same arithmetic, so that a zero effect gives exactly the counterfactual
+    e = np.concatenate([np.zeros((n_i, 1)), np.broadcast_to(e, (n_i, e.shape[1]))], axis=1)
     n_e = e.shape[1]
     h = tab.h
     p = np.zeros((n_i, n_s, n_s))
     p[:, ch.trans_from, ch.trans_to] = fp.trans
     x0 = np.eye(n_s) if (ch.start >= 0).all() else ch.shares[None, :]
     n_z = x0.shape[0]
-    # counterfactual
-    step = _step_matrix(p, central, 0, ch.states)  # [i, S, S], the same every month
-    x = np.broadcast_to(x0, (n_i, n_z, n_s)).copy()
-    xc = np.empty((n_i, n_z, h, n_s))
-    for t in range(h):
-        xc[:, :, t] = x
-        x = np.einsum("iza,iab->izb", x, step)
-    # programme arm: effects on transitions, by engagement class and duration
+    step = _step_matrix(p, central, 0, ch.states)  # [i, S, S]: without effects
     has = ch.eff_of >= 0
     xp = np.empty((n_i, n_e, tab.n_d, n_z, h, n_s))
     x = np.broadcast_to(x0, (n_i, n_e, tab.n_d, n_z, n_s)).copy()
@@ -186,7 +183,8 @@ def chain_prefix(
             stp = np.broadcast_to(step[:, None, None], (n_i, n_e, tab.n_d, n_s, n_s))
         x = np.einsum("iedza,iedab->iedzb", x, stp)
     unit = ch.state_month[None, :]
-    return prefix(np.moveaxis(xc * unit, -1, -2)), prefix(np.moveaxis(xp * unit, -1, -2))
+    out = prefix(np.moveaxis(xp * unit, -1, -2))
+    return out[:, 0], out[:, 1:]
 
 
 def slot_use(
@@ -279,23 +277,23 @@ def slot_use(
         st = [(s_i, int(np.flatnonzero(sv == svc)[0])) for s_i, svc in enumerate(ch.state_service)
               if svc >= 0 and svc in sv]  # fmt: skip
         if st:
-            xc, xp = chain_p  # [i, z, S, x], [i, n_e, d, z, S, x]
+            xc, xp = chain_p  # [i, d, z, S, x], [i, n_e, d, z, S, x]
             up = np.maximum(lo3, np.minimum(hi[None], ch.cut[c][:, :, None]))
-            z = np.zeros_like(c) if xc.shape[1] == 1 else ch.start[c]
+            z = np.zeros_like(c) if xc.shape[2] == 1 else ch.start[c]
             if shared:
-                n_z = xc.shape[1]
+                n_z = xc.shape[2]
                 key = z[0] * tab.n_d + d_c[0]
                 cnt = _counts(up[0], lo, w, key, n_z * tab.n_d, h).reshape(n_z, tab.n_d, h + 1, n_b)
                 for s_i, pos_i in st:
-                    cf[:, pos_i] = np.einsum("izx,zxb->ib", xc[:, :, s_i], cnt.sum(axis=1))
+                    cf[:, pos_i] = np.einsum("idzx,zdxb->ib", xc[:, :, :, s_i], cnt)
                     pg[:, pos_i] = np.einsum("idzx,zdxb->ib", xp[:, 0, :, :, s_i], cnt)
             else:
                 ii = np.arange(n_i)[:, None, None]
                 zz, dd, ee = z[:, :, None], d_c[:, :, None], ecl[:, :, None]
                 for s_i, pos_i in st:
-                    a = xc[:, :, s_i]  # [i, z, x]
+                    a = xc[:, :, :, s_i]  # [i, d, z, x]
                     b = xp[:, :, :, :, s_i]  # [i, n_e, d, z, x]
-                    cf[:, pos_i] = ((a[ii, zz, up] - a[ii, zz, lo3]) * w3).sum(axis=1)
+                    cf[:, pos_i] = ((a[ii, dd, zz, up] - a[ii, dd, zz, lo3]) * w3).sum(axis=1)
                     pg[:, pos_i] = ((b[ii, ee, dd, zz, up] - b[ii, ee, dd, zz, lo3]) * w3).sum(
                         axis=1
                     )

@@ -206,6 +206,9 @@ def write_calculations(
                 ws.write_number(r, 5, ob_effect.get(s, 0.0), bk.pct)
         else:
             ws.write_string(r, 3, "(none)")
+            if ob_effect.get(s, 0.0):  # a placement state: placements.confidence's share
+                ws.write_number(r, 5, ob_effect[s], bk.pct)
+                ws.write(r, 6, "optimism bias of placements.confidence (scenario file)", bk.note)
         eff_row[s] = r
         r += 1
 
