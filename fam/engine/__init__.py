@@ -1127,6 +1127,13 @@ def central(plan: Plan) -> Central:
     }
     if plan.tables is not None and plan.tables.rates:
         exposures.update(_rate_exposures(plan))
+    if plan.tables is not None and plan.tables.chain is not None:
+        n = len(plan.dix)
+        k = np.repeat(np.arange(len(mi.intake)), n)
+        c = np.tile(np.arange(n), len(mi.intake))[None, :]
+        exposures["chain_weights"] = slots.chain_weights(
+            plan.tables, k, c, mi.intake[k] / n, np.arange(0, mi.horizon_months + 1, 12)
+        )
     return Central(
         params=p,
         years=y,

@@ -141,12 +141,22 @@ class FormParams:
 def chain_prefix(
     tab: Tables, fp: FormParams, e: np.ndarray, central: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Prefix sums over months of each state's use (share x one month in its unit).
+    """Prefix sums over months of each state's use (share x one month in its unit), from
+    `chain_states`: counterfactual [i, d, z, S, h + 1] (the same for every d) and programme
+    arm [i, n_e, d, z, S, h + 1]."""
+    ch = tab.chain
+    assert ch is not None
+    xp = chain_states(tab, fp, e, central)
+    out = prefix(np.moveaxis(xp * ch.state_month[None, :], -1, -2))
+    return out[:, 0], out[:, 1:]
+
+
+def chain_states(tab: Tables, fp: FormParams, e: np.ndarray, central: bool) -> np.ndarray:
+    """State shares x [i, 1 + n_e, d, z, t, S] by month: class 0 the counterfactual (the
+    chain with engagement 0, so no effect), then the programme arm for each engagement class.
 
     e [i, n_e]: the engagement of each class of client (completer 1, non-completer; or the
-    mean engagement in the central case). Returns counterfactual [i, d, z, S, h + 1] (the
-    same for every d) and programme arm [i, n_e, d, z, S, h + 1], z = start state (or 1 row
-    of start shares).
+    mean engagement in the central case); z = start state (or 1 row of start shares).
     """
     ch = tab.chain
     assert ch is not None
@@ -182,9 +192,7 @@ def chain_prefix(
         else:
             stp = np.broadcast_to(step[:, None, None], (n_i, n_e, tab.n_d, n_s, n_s))
         x = np.einsum("iedza,iedab->iedzb", x, stp)
-    unit = ch.state_month[None, :]
-    out = prefix(np.moveaxis(xp * unit, -1, -2))
-    return out[:, 0], out[:, 1:]
+    return xp
 
 
 def slot_use(
@@ -352,6 +360,29 @@ def exposure_sums(
         for o, x in zip(out, sums, strict=True):
             o[sv] = x[0]
     return out[0], out[1], out[2], out[3]
+
+
+def chain_weights(
+    tab: Tables, k: np.ndarray, c: np.ndarray, w: np.ndarray, edges: np.ndarray
+) -> np.ndarray:
+    """For the workbook: W [z, d, b, t], the expected clients with start state z and
+    programme duration d who are in relative month t during bucket b, before the chain's age
+    cut (c [1, j] and weights w [j] as in the central case), so that a state's use in bucket
+    b is sum over z, d, t of W x (its share in month t) x (one month in its unit)."""
+    ch = tab.chain
+    assert ch is not None
+    h = tab.h
+    lo = np.clip(edges[None, :-1] - k[:, None], 0, h)
+    hi = np.clip(edges[None, 1:] - k[:, None], 0, h)
+    up = np.maximum(lo, np.minimum(hi, ch.cut[c[0]][:, None]))
+    n_z = len(ch.states) if (ch.start >= 0).all() else 1
+    z = ch.start[c[0]] if n_z > 1 else np.zeros(c.shape[1], dtype=np.int64)
+    d = tab.dix[c[0]]
+    cnt = _counts(up, lo, w, z * tab.n_d + d, n_z * tab.n_d, h)  # [key, x, b]
+    # 1[L <= t < U] = sum over x > t of (1[U = x] - 1[L = x])
+    after = np.cumsum(cnt[:, ::-1, :], axis=1)[:, ::-1, :]  # [key, x, b]: sum over x' >= x
+    weights = after[:, 1:, :]  # x' >= t + 1, t = 0 .. h - 1
+    return np.moveaxis(weights, 1, 2).reshape(n_z, tab.n_d, len(edges) - 1, h)
 
 
 def _counts(

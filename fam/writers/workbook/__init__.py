@@ -36,6 +36,7 @@ from fam.writers.workbook.layout import SHEETS, Run
 from fam.writers.workbook.monte_carlo import write_monte_carlo
 from fam.writers.workbook.outputs import write_outputs
 from fam.writers.workbook.parameters import write_parameters
+from fam.writers.workbook.placements import write_placements
 from fam.writers.workbook.schema_rows import CHOICES, KNOWN, InRow, input_rows, template_dump
 from fam.writers.workbook.sensitivity import write_sensitivity
 from fam.writers.workbook.template import write_template
@@ -59,7 +60,11 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     assert sensitivity is not None, "the analysis stage computes the sensitivity report"
 
     bk = Book(Path(path))
-    ws = {name: bk.wb.add_worksheet(name) for name in SHEETS}
+    chain = run.res.plan.tables is not None and run.res.plan.tables.chain is not None
+    names = list(SHEETS)
+    if chain:  # the placement chain's own sheet, before the Calculations that use it
+        names.insert(names.index("Calculations"), "Placements")
+    ws = {name: bk.wb.add_worksheet(name) for name in names}
     write_parameters(bk, ws["Parameters"], run.mi.deflators, run.mi.optimism_bias)
     inputs = write_inputs(bk, ws[INPUTS], run)
     if run.mi.forms is not None:
@@ -68,7 +73,8 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     uc = write_unit_costs(bk, ws[UNIT_COSTS], run, inputs)
     tl = write_timeline(bk, ws["Timeline"], run, inputs, rates)
     ex = write_cohort_exposure(bk, ws["CohortExposure"], run)
-    calc = write_calculations(bk, ws["Calculations"], run, inputs, uc, tl, ex)
+    pl = write_placements(bk, ws["Placements"], run) if chain else None
+    calc = write_calculations(bk, ws["Calculations"], run, inputs, uc, tl, ex, pl)
     out = write_outputs(bk, ws["Outputs"], run, inputs, tl, calc)
     write_monte_carlo(bk, ws["MonteCarlo"], run)
     write_sensitivity(bk, ws["Sensitivity"], run, sensitivity)

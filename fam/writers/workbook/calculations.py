@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fam.writers.workbook.cohort_exposure import ExposureRows
     from fam.writers.workbook.inputs import InputNames
     from fam.writers.workbook.layout import Run
+    from fam.writers.workbook.placements import PlacementRows
     from fam.writers.workbook.timeline import TimelineRows
     from fam.writers.workbook.unit_costs import UnitCostRefs
 
@@ -107,6 +108,7 @@ def write_calculations(
     uc: UnitCostRefs,
     tl: TimelineRows,
     ex: ExposureRows,
+    pl: PlacementRows | None = None,
 ) -> CalcRows:
     """The central case as live formulas; return the rows later sheets refer to."""
     mi, res, f = run.mi, run.res, run.f
@@ -260,25 +262,52 @@ def write_calculations(
         e0, e1 = ex.rows[(q, j0)] + 1, ex.rows[(q, j0 + n)] + 1
         return f"$E${first + 1}:$E${last + 1}", f"CohortExposure!{c}${e0}:{c}${e1}"
 
-    cf_row = {}
+    def cf_formula(s: int) -> Callable[..., str] | None:
+        """The counterfactual use formula of service s, by its form."""
+        if s in rate_rows:
+            return lambda c: F["counterfactual_use_rate"].format(
+                rates=rate_refs(s, "rate_months", c)[0],
+                rate_months=rate_refs(s, "rate_months", c)[1],
+            )
+        if pl is not None and s in pl.cf:
+            return lambda c: pl.ref("cf", s, c)
+        if kind[s] != 0:
+            return None
+        return lambda c: F["counterfactual_use"].format(
+            baseline=ex.ref("baseline", s, c),
+            trend=trend_of[s],
+            baseline_ramp=ex.ref("baseline_ramp", s, c),
+        )
+
+    def pg_formula(s: int, er: int) -> Callable[..., str] | None:
+        """The programme-arm use formula of service s (er: its effect row), by its form."""
+        if s in rate_rows:
+            return lambda c: F["programme_use_rate"].format(
+                counterfactual_use=f"{c}{cf_row[s] + 1}",
+                change=f"$E${er}",
+                engagement="calc_engagement",
+                rates=rate_refs(s, "rate_profile", c)[0],
+                rate_profile=rate_refs(s, "rate_profile", c)[1],
+            )
+        if pl is not None and s in pl.pg:
+            return lambda c: pl.ref("pg", s, c)
+        if kind[s] != 0:
+            return None
+        return lambda c: F["programme_use"].format(
+            counterfactual_use=f"{c}{cf_row[s] + 1}",
+            change=f"$E${er}",
+            engagement="calc_engagement",
+            profile=ex.ref("profile", s, c),
+            trend=trend_of[s],
+            profile_ramp=ex.ref("profile_ramp", s, c),
+        )
+
+    cf_row: dict[int, int] = {}
     for s, svc in enumerate(mi.services):
         cf_row[s] = put(
             RowSpec(
                 "counterfactual use",
-                (
-                    lambda c, s=s: F["counterfactual_use_rate"].format(
-                        rates=rate_refs(s, "rate_months", c)[0],
-                        rate_months=rate_refs(s, "rate_months", c)[1],
-                    )
-                )
-                if s in rate_rows
-                else None
-                if kind[s] != 0
-                else lambda c, s=s: F["counterfactual_use"].format(
-                    baseline=ex.ref("baseline", s, c),
-                    trend=trend_of[s],
-                    baseline_ramp=ex.ref("baseline_ramp", s, c),
-                ),
+                cf_formula(s),
                 f.cf_use[0, s],
                 "num",
                 item=svc,
@@ -290,30 +319,10 @@ def write_calculations(
     section("Programme-arm use (service units per year)")
     pg_row = {}
     for s, svc in enumerate(mi.services):
-        er = eff_row[s] + 1
         pg_row[s] = put(
             RowSpec(
                 "programme-arm use",
-                (
-                    lambda c, s=s, er=er: F["programme_use_rate"].format(
-                        counterfactual_use=f"{c}{cf_row[s] + 1}",
-                        change=f"$E${er}",
-                        engagement="calc_engagement",
-                        rates=rate_refs(s, "rate_profile", c)[0],
-                        rate_profile=rate_refs(s, "rate_profile", c)[1],
-                    )
-                )
-                if s in rate_rows
-                else None
-                if kind[s] != 0
-                else lambda c, s=s, er=er: F["programme_use"].format(
-                    counterfactual_use=f"{c}{cf_row[s] + 1}",
-                    change=f"$E${er}",
-                    engagement="calc_engagement",
-                    profile=ex.ref("profile", s, c),
-                    trend=trend_of[s],
-                    profile_ramp=ex.ref("profile_ramp", s, c),
-                ),
+                pg_formula(s, eff_row[s] + 1),
                 f.pg_use[0, s],
                 "num",
                 item=svc,

@@ -57,8 +57,8 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
             0,
             "This scenario sets what would have happened anyway service by service "
             "(counterfactual.services, placements). The Inputs sheet does not carry those "
-            "settings: Calculations shows fam's values for absolute rates and placement states, "
-            "and fam will not run this workbook; edit and run the scenario file.",
+            "settings: their values sit beside the formulas that use them (Calculations, "
+            "Placements), and fam will not run this workbook; edit and run the scenario file.",
             bk.note,
         )
     r += 2
