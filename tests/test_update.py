@@ -130,3 +130,22 @@ def test_briefing_shows_prior_and_updated_side_by_side(tmp_path):
     assert "Before and after the update" in text
     assert f"{up['updated']['prob_npv_positive']:.0%}" in text
     assert f"{up['prior']['prob_npv_positive']:.0%}" in text
+
+
+def test_update_with_ageing_out():
+    """until_age on an own-baseline service: the evidence counts only the observed months
+    before each client's age limit. A limit no client reaches changes nothing; a limit of 0
+    (every client already past it) leaves no expected use for the service."""
+    pilot = ROOT / "scenarios" / "link_worker_pilot.yaml"
+    mi = api.load_scenario(pilot)
+    svc = next(e.service for e in mi.effects if e.change is not None)
+    base = evidence(mi)
+    far = evidence(api.load_scenario(pilot, **{f"counterfactual.services.{svc}.until_age": 120}))
+    assert [(e.a0, e.a1, e.p0, e.p1) for e in far] == [(e.a0, e.a1, e.p0, e.p1) for e in base]
+    gone = evidence(api.load_scenario(pilot, **{f"counterfactual.services.{svc}.until_age": 0}))
+    name = next(e.change.name for e in mi.effects if e.service == svc)
+    before = next(e for e in base if e.name == name)
+    after = next(e for e in gone if e.name == name)
+    assert svc in before.services
+    # the service's own sums drop out of its group's sums (other services may share the input)
+    assert after.a0 < before.a0 and after.p0 < before.p0

@@ -70,9 +70,10 @@ def evidence(mi: ModelInputs) -> list[Evidence]:
         return []
     f, b, obs = f[keep], mi.baseline[keep], mi.observed[keep]
     dur = mi.durations[keep]
+    cut = _cut(mi)[keep]  # [client, s]: months before each service's age limit
     t = np.arange(int(f.max()), dtype=float)
     r = ramp(t, sc.counterfactual.ramp_months)
-    r_cum = np.concatenate([[0.0], np.cumsum(r)])[f]
+    r_cum_at = np.concatenate([[0.0], np.cumsum(r)])
     trend0 = mi.trend.central
     c0 = mi.completion.central
     e0 = projection.engagement(c0, mi.non_completer_effect.central)
@@ -91,15 +92,17 @@ def evidence(mi: ModelInputs) -> list[Evidence]:
             prof = np.stack(
                 [profile(t, e.onset_months, float(d), e.half_life_months) for d in dur]
             )  # [client, t]
-            mask = t[None, :] < f[:, None]
+            fs = np.minimum(f, cut[:, s])  # observed months before the age limit
+            r_cum = r_cum_at[fs]
+            mask = t[None, :] < fs[:, None]
             ps = (prof * mask).sum(axis=1)
             pr = (prof * r[None, :] * mask).sum(axis=1)
             bs = b[:, s]
-            a0 += float((bs * f).sum())
+            a0 += float((bs * fs).sum())
             a1 += float((bs * r_cum).sum())
             p0 += float((bs * ps).sum())
             p1 += float((bs * pr).sum())
-            x_c += bs * projection.use(trend0, change0, f, r_cum, ps, pr, e0)[1]
+            x_c += bs * projection.use(trend0, change0, fs, r_cum, ps, pr, e0)[1]
         total = float(o_c.sum())
         n = len(f)
         if x_c.sum() > 0 and n > 1:
@@ -124,6 +127,15 @@ def evidence(mi: ModelInputs) -> list[Evidence]:
             )
         )
     return out
+
+
+def _cut(mi: ModelInputs) -> np.ndarray:
+    """[client, s] the first relative month past each service's age limit (no limit: a large
+    number); the update runs only with own-baseline services (fam.inputs.loading refuses
+    rates and placements with it)."""
+    if mi.forms is None:
+        return np.full(mi.baseline.shape, np.iinfo(np.int64).max // 4, dtype=np.int64)
+    return mi.forms.cut
 
 
 def log_weights(ev: Sequence[Evidence], p: Params, mi: ModelInputs) -> np.ndarray:
@@ -221,8 +233,9 @@ def observed_to_date(results: Run) -> dict[str, Any]:
     t = np.arange(int(f.max()), dtype=float)
     r_cum = np.concatenate([[0.0], np.cumsum(ramp(t, mi.scenario.counterfactual.ramp_months))])
     b, fs = mi.baseline[seen], f[seen]
-    cf_months = projection.use(mi.trend.central, 0.0, fs, r_cum[fs], 0.0, 0.0)[0]
-    cf = (b * cf_months[:, None]) @ cost_s
+    fs_s = np.minimum(fs[:, None], _cut(mi)[seen])  # [client, s], before any age limit
+    cf_months = projection.use(mi.trend.central, 0.0, fs_s, r_cum[fs_s], 0.0, 0.0)[0]
+    cf = (b * cf_months) @ cost_s
     pg = mi.observed[seen] @ cost_s
     pc = mi.programme_costs
     months = np.minimum(mi.durations[seen], fs)

@@ -422,11 +422,14 @@ def load_from_scenario(
         notes["clients_without_history"] = 0
     durations = durations_months(cohort, sc.engagement.duration_months)[prog]
     completed = cohort.clients["completed"].to_numpy()[prog]
-    if sc.update.apply and sc.uses_forms:
+    own_only = sc.placements is None and all(
+        f.trend is None and f.rate is None for f in sc.counterfactual.services.values()
+    )
+    if sc.update.apply and not own_only:
         raise InputError(
             f"{path}: update.apply: the update from observed follow-up works with the "
-            "own-baseline trend only; it cannot be used with counterfactual.services or "
-            "placements yet"
+            "scenario's own-baseline trend (and until_age); it cannot be used with a "
+            "service's own trend or rate, or with placements, yet"
         )
     if sc.update.apply and sc.cohort.observed_to is None:
         raise InputError(
