@@ -217,7 +217,10 @@ PROFILES: dict[str, Profile] = {
             ("care", "health"): 0.2,  # A
         },
         services=_YP_SERVICES,
-        programme_months=(3.0, 5.0),  # MST 3-5 months of treatment (docs/evidence.md E-MST-DELIVERY, S)
+        programme_months=(
+            3.0,
+            5.0,
+        ),  # MST 3-5 months of treatment (docs/evidence.md E-MST-DELIVERY, S)
         completion=0.86,  # Essex MST: 335 of 388 completed (S)
         end_date_missing=0.05,  # A: some records lack an end date
         targets={
