@@ -139,12 +139,13 @@ def test_no_client_identifiers(essex: tuple[api.Results, Path]) -> None:
                     assert str(v) not in ids, (ws.title, v)
 
 
-# a larger scenario with only the own-baseline trend (Essex now has a placements
-# chain, which the Inputs sheet does not carry: its workbook is refused, tested below)
 LINK = ROOT / "scenarios" / "link_worker.yaml"
 
 
-@pytest.mark.parametrize("scenario", [HAND, LINK], ids=["hand", "link_worker"])
+@pytest.mark.parametrize(
+    "scenario", [HAND, LINK, ESSEX, FIXTURES / "forms" / "scenario.yaml"],
+    ids=["hand", "link_worker", "essex_placements", "forms_rates"],
+)  # fmt: skip
 def test_round_trip_identical_summary(scenario: Path, tmp_path: Path) -> None:
     res = api.run(scenario, iterations=N)
     path = tmp_path / "copy.xlsx"
@@ -206,14 +207,15 @@ def test_edited_central_recentres_the_distribution(tmp_path: Path) -> None:
     assert pc.price_year == pc0.price_year
 
 
-def test_workbook_of_a_scenario_with_placements_is_refused(
-    essex: tuple[api.Results, Path], tmp_path: Path
+def test_placements_and_forms_read_back_from_the_inputs_sheet(
+    essex: tuple[api.Results, Path],
 ) -> None:
-    from fam.errors import InputError
-
-    _, path = essex
-    with pytest.raises(InputError, match="edit and run the scenario file instead"):
-        read_workbook_scenario(path)
+    res, path = essex
+    data, _, _ = read_workbook_scenario(path)
+    pl = data["placements"]
+    assert pl["states"]["home"] == "(no service)"  # a state without a service
+    assert set(data["effects"]["placements"]) == set(res.inputs.scenario.placement_effects)
+    assert data["counterfactual"]["services"]["court_youth"]["until_age"] == 18
 
 
 def test_formula_like_text_is_a_string(tmp_path: Path) -> None:

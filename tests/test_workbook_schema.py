@@ -17,6 +17,7 @@ from fam.writers.workbook.schema_rows import _plain, _section, shown
 from tests.util import FIXTURES, ROOT
 
 SCENARIOS = [
+    FIXTURES / "forms" / "scenario.yaml",  # an absolute rate
     ROOT / "scenarios" / "essex_sib.yaml",  # has a sib section and sources
     ROOT / "scenarios" / "essex_sib_counterfactual.yaml",  # sib.outcome.comparison, one word
     ROOT / "scenarios" / "link_worker.yaml",
@@ -25,11 +26,6 @@ SCENARIOS = [
 
 # schema fields with no Inputs row of their own, and why
 NOT_SHOWN = {
-    "counterfactual.services": "per-service forms are run from the scenario file; the Inputs "
-    "sheet does not carry them yet (a workbook of such a scenario says so and is refused)",
-    "placements": "the placement chain is run from the scenario file; the Inputs sheet does "
-    "not carry it yet (a workbook of such a scenario says so and is refused)",
-    "placement_effects": "effects on placement transitions, as placements",
     "correlations.inputs": "a correlation group is written in the one 'correlations' list row",
     "correlations.rho": "a correlation group is written in the one 'correlations' list row",
     "correlations.source": "a correlation group is written in the one 'correlations' list row",
@@ -49,6 +45,10 @@ UNLABELLED = {
     )
 }
 UNLABELLED["sib"] = "the row an absent sib section leaves: blank, typed text"
+UNLABELLED["placements"] = "the row an absent placements section leaves: blank, typed text"
+UNLABELLED["counterfactual.services.*.rate"] = "a list of steps, one JSON row (typed list)"
+for _k in ("states", "start", "transitions"):
+    UNLABELLED[f"placements.{_k}"] = "a map written one row per entry, typed from its value"
 
 
 def _fields(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
@@ -84,6 +84,11 @@ def _pattern(key: str) -> str | None:
     parts = key.split(".")
     if parts[0] == "sources":
         return "sources.*" if len(parts) > 1 else None
+    if parts[:2] == ["effects", "placements"] and len(parts) == 4:  # placement_effects
+        return _pattern(f"placement_effects.x.{parts[3]}")
+    for m in ("placements.states", "placements.start", "placements.transitions"):
+        if key.startswith(m + "."):
+            return m
     for pattern in FIELDS:
         p = pattern.split(".")
         if len(p) == len(parts) and all(a in ("*", b) for a, b in zip(p, parts, strict=True)):
@@ -97,6 +102,10 @@ def _row_keys() -> set[str]:
         dump = shown(load_scenario_file(path).model_dump(mode="json"))
         keys |= {r.key for r in input_rows(dump)}
     dump["sources"] = {"horizon_years": "a source for one key"}
+    # every field of a service's form (the examples give only some)
+    dump["counterfactual"]["services"] = {
+        "x_*": {"trend": {"dist": "fixed", "value": 0.1}, "until_age": 18.0, "source": "s"}
+    }
     keys |= {r.key for r in input_rows(dump)}
     return keys
 

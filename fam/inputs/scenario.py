@@ -221,10 +221,17 @@ class RateStep(Strict):
 class ServiceForm(Strict):
     """The counterfactual form of one service (or of every service a pattern matches)."""
 
-    trend: DistField | None = None
+    trend: DistField | None = Field(
+        None,
+        json_schema_extra={
+            "label": "This service's own trend (share of its baseline that falls away)"
+        },
+    )
     rate: list[RateStep] | Literal["comparison"] | None = None
-    until_age: float | None = Field(None, ge=0, le=120)
-    source: str = ""
+    until_age: float | None = Field(
+        None, ge=0, le=120, json_schema_extra={"label": "Age at which use of the service stops"}
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this service's form"})
 
     @field_validator("trend")
     @classmethod
@@ -274,15 +281,31 @@ def _pair(key: str) -> tuple[str, str]:
     return a.strip(), b.strip()
 
 
+NO_SERVICE = "(no service)"  # how a workbook writes a placement state without a service
+
+
 class Placements(Strict):
     """A monthly Markov chain over mutually exclusive placement states."""
 
     states: dict[str, str | None] = Field(min_length=2)  # state -> its service (None: none)
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _no_service(cls, v: Any) -> Any:
+        """A state with no service is null in a scenario file, NO_SERVICE in a workbook."""
+        if isinstance(v, dict):
+            return {k: None if x == NO_SERVICE else x for k, x in v.items()}
+        return v
+
     start: Literal["data"] | dict[str, float] = "data"
     transitions: dict[str, dict[str, DistField]] | Literal["comparison"]
-    until_age: float | None = Field(None, ge=0, le=120)
-    confidence: int | None = Field(None, ge=1, le=6)
-    source: str = ""
+    until_age: float | None = Field(
+        None, ge=0, le=120, json_schema_extra={"label": "Age at which placements stop"}
+    )
+    confidence: int | None = Field(
+        None, ge=1, le=6, json_schema_extra={"label": "Evidence grade of the placement effects"}
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for the placements"})
 
     @model_validator(mode="after")
     def _check(self) -> Placements:
@@ -371,7 +394,7 @@ class Counterfactual(Strict):
     )
     # per service or pattern: its own trend, an absolute rate, and/or ageing out (v2 forms)
     services: dict[str, ServiceForm] = Field(
-        default_factory=dict, json_schema_extra={"template": False, "workbook": False}
+        default_factory=dict, json_schema_extra={"template": False}
     )
     source: str = Field("", json_schema_extra={"label": "Source for this section"})
 
@@ -655,9 +678,7 @@ class Scenario(Strict):
     effects: dict[str, Effect] = Field(default_factory=dict)
     # a monthly chain of placement states (v2); its effects are written under
     # effects.placements and held here, keyed 'from->to'
-    placements: Placements | None = Field(
-        None, json_schema_extra={"template": False, "workbook": False}
-    )
+    placements: Placements | None = Field(None, json_schema_extra={"template": False})
     placement_effects: dict[str, Effect] = Field(
         default_factory=dict, json_schema_extra={"template": False, "workbook": False}
     )

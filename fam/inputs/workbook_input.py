@@ -228,6 +228,8 @@ def _split_key(key: str) -> list[str]:
     parts = key.split(".")
     if parts[0] == "sources" and len(parts) > 1:
         return ["sources", ".".join(parts[1:])]
+    if parts[0] == "effects" and len(parts) > 3 and parts[1] == "placements":
+        return ["effects", "placements", ".".join(parts[2:-1]), parts[-1]]
     if parts[0] == "effects" and len(parts) > 2:
         return ["effects", ".".join(parts[1:-1]), parts[-1]]
     return parts
@@ -486,10 +488,6 @@ def _unit_cost_table(
 # --------------------------------------------------------------------------- entry point
 
 
-#: a defined name marking a workbook whose scenario uses forms the Inputs sheet cannot carry
-FORMS_NAME = "fam_scenario_uses_forms"
-
-
 def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | None, Path]:
     """(raw scenario mapping, unit-cost table as edited or None, base folder) from a workbook."""
     import openpyxl
@@ -505,12 +503,6 @@ def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | N
         raise InputError(
             f"{path}: sheet {INPUTS!r} is missing; expected a workbook written by fam "
             "(fam run, or fam scenario template)"
-        )
-    if FORMS_NAME in wb.defined_names:
-        raise InputError(
-            f"{path}: this workbook was written for a scenario with per-service counterfactual "
-            "forms or placements (counterfactual.services, placements), which the Inputs sheet "
-            "does not carry; edit and run the scenario file instead"
         )
     ws = wb[INPUTS]
     data = _read_inputs(ws, Where(path, INPUTS))

@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fam.inputs.workbook_input import FORMS_NAME, INPUTS, UNIT_COSTS
+from fam.inputs.workbook_input import INPUTS, UNIT_COSTS
 from fam.model.finance import year_rates
 from fam.writers.workbook.book import Book
 from fam.writers.workbook.calculations import write_calculations
@@ -67,13 +67,10 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     ws = {name: bk.wb.add_worksheet(name) for name in names}
     write_parameters(bk, ws["Parameters"], run.mi.deflators, run.mi.optimism_bias)
     inputs = write_inputs(bk, ws[INPUTS], run)
-    if run.mi.forms is not None:
-        # the Inputs sheet does not carry the forms: reading this workbook back is refused
-        bk.wb.define_name(FORMS_NAME, "=1")
     uc = write_unit_costs(bk, ws[UNIT_COSTS], run, inputs)
     tl = write_timeline(bk, ws["Timeline"], run, inputs, rates)
     ex = write_cohort_exposure(bk, ws["CohortExposure"], run)
-    pl = write_placements(bk, ws["Placements"], run) if chain else None
+    pl = write_placements(bk, ws["Placements"], run, inputs) if chain else None
     calc = write_calculations(bk, ws["Calculations"], run, inputs, uc, tl, ex, pl)
     out = write_outputs(bk, ws["Outputs"], run, inputs, tl, calc)
     write_monte_carlo(bk, ws["MonteCarlo"], run)

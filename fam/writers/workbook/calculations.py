@@ -229,7 +229,7 @@ def write_calculations(
                 ws.write(r, 0, "rate")
                 ws.write_string(r, 1, mi.services[rf.service])
                 ws.write_number(r, 4, float(p.rates[0, j]), bk.num6)
-                ws.write(r, 5, f"{v.name} (not on the Inputs sheet)", bk.note)
+                ws.write(r, 5, f"{v.name} (Inputs: the rate's list of steps)", bk.note)
                 r += 1
                 j += 1
             rate_rows[rf.service] = (r_first, r - 1, j - len(rf.values))
@@ -242,8 +242,11 @@ def write_calculations(
                 continue
             ws.write(r, 0, "counterfactual trend of this service (scenario file)")
             ws.write_string(r, 1, mi.services[s])
-            ws.write_number(r, 4, float(p.trend_s[0, s]), bk.v_num)
-            ws.write(r, 5, f"{t_in.name} (not on the Inputs sheet)", bk.note)
+            if t_in.name in inputs.names:
+                ws.write_formula(r, 4, f"={inputs.nm(t_in.name)}", bk.num6, float(p.trend_s[0, s]))
+            else:
+                ws.write_number(r, 4, float(p.trend_s[0, s]), bk.v_num)
+            ws.write(r, 5, t_in.name, bk.note)
             trend_of[s] = bk.define(f"calc_trend_{s}", "Calculations", r, 4)
             r += 1
 

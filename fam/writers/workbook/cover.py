@@ -56,9 +56,9 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
             r,
             0,
             "This scenario sets what would have happened anyway service by service "
-            "(counterfactual.services, placements). The Inputs sheet does not carry those "
-            "settings: their values sit beside the formulas that use them (Calculations, "
-            "Placements), and fam will not run this workbook; edit and run the scenario file.",
+            "(counterfactual.services, placements: rows on the Inputs sheet; the chain runs on "
+            "the Placements sheet). A rate's steps are copied to Calculations as values: edit "
+            "the Inputs row and run this workbook with fam run.",
             bk.note,
         )
     r += 2

@@ -6,9 +6,9 @@ programme (the counterfactual) and, for each programme duration, with the effect
 transitions: P[a, b] = MIN(1, MAX(0, p x (1 + change x profile(t) x e))). A state's use in a
 year is the sum over start states and durations of SUMPRODUCT(its shares by month, the expected
 clients in each month of that year) x one month in its service's unit; the Calculations sheet
-links to those rows. The monthly probabilities, effects and profiles are fam's values from the
-scenario file (the Inputs sheet does not carry `placements`); the expected clients by month
-(age limits included) are values computed by fam from the cohort.
+links to those rows. The monthly probabilities and effects link to their Inputs rows (values
+when estimated from a comparison arm); the profiles and the expected clients by month (age
+limits included) are values computed by fam from the cohort.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
     from fam.writers.workbook.book import Book
+    from fam.writers.workbook.inputs import InputNames
     from fam.writers.workbook.layout import Run
 
 MC = 4  # first month column (E)
@@ -43,7 +44,7 @@ class PlacementRows:
         return f"Placements!{col}{row + 1}"
 
 
-def write_placements(bk: Book, ws: Worksheet, run: Run) -> PlacementRows:
+def write_placements(bk: Book, ws: Worksheet, run: Run, inputs: InputNames) -> PlacementRows:
     res, mi = run.res, run.mi
     plan = res.plan
     tab = plan.tables
@@ -72,8 +73,12 @@ def write_placements(bk: Book, ws: Worksheet, run: Run) -> PlacementRows:
     for m, (a, b) in enumerate(zip(ch.trans_from, ch.trans_to, strict=True)):
         ws.write(r, 0, "monthly probability of the move")
         ws.write_string(r, 1, f"{ch.states[a]} -> {ch.states[b]}")
-        ws.write_number(r, 2, float(p.trans[0, m]), bk.num6)
-        ws.write(r, 3, chin.trans[m].name, bk.note)
+        key = chin.trans[m].name
+        if key in inputs.names:
+            ws.write_formula(r, 2, f"={inputs.nm(key)}", bk.num6, float(p.trans[0, m]))
+        else:  # estimated from the comparison arm: fam's value
+            ws.write_number(r, 2, float(p.trans[0, m]), bk.num6)
+        ws.write(r, 3, key, bk.note)
         p_cell[(int(a), int(b))] = f"$C${r + 1}"
         r += 1
     c_cell: dict[tuple[int, int], tuple[str, int]] = {}
@@ -83,7 +88,11 @@ def write_placements(bk: Book, ws: Worksheet, run: Run) -> PlacementRows:
         a, b = int(ch.trans_from[m]), int(ch.trans_to[m])
         ws.write(r, 0, "effect on the move (relative change)")
         ws.write_string(r, 1, f"{ch.states[a]} -> {ch.states[b]}")
-        ws.write_number(r, 2, float(p.tchange[0, j]), bk.num6)
+        key = chin.effects[int(j)][1].name
+        if key in inputs.names:
+            ws.write_formula(r, 2, f"={inputs.nm(key)}", bk.num6, float(p.tchange[0, j]))
+        else:
+            ws.write_number(r, 2, float(p.tchange[0, j]), bk.num6)
         c_cell[(a, b)] = (f"$C${r + 1}", int(j))
         r += 1
     unit_cell = {}

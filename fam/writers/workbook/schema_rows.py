@@ -28,7 +28,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from fam.inputs.scenario import Scenario
+from fam.inputs.scenario import NO_SERVICE, Scenario
 from fam.inputs.workbook_input import (
     T_BOOL,
     T_CHOICE,
@@ -174,6 +174,8 @@ def _known(key: str) -> FieldSpec | None:
     parts = key.split(".")
     if parts[0] == SOURCES:
         return KNOWN.get(f"{SOURCES}.*")
+    if parts[:2] == ["effects", "placements"] and len(parts) >= 4:  # scenario.placement_effects
+        return KNOWN.get(f"placement_effects.*.{parts[-1]}")
     model: type[BaseModel] = Scenario
     pattern: list[str] = []
     i = 0
@@ -231,6 +233,14 @@ def hidden(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]:
 def shown(dump: Mapping[str, Any]) -> dict[str, Any]:
     """A scenario dump without the fields the Inputs sheet does not carry."""
     out: dict[str, Any] = json.loads(json.dumps(dump))
+    # effects on placement transitions are written where the scenario file has them, and a
+    # state without a service as NO_SERVICE (a blank cell would read back as unset)
+    moved = out.pop("placement_effects", None)
+    if moved:
+        out.setdefault("effects", {})["placements"] = moved
+    pl = out.get("placements")
+    if pl is not None:
+        pl["states"] = {k: NO_SERVICE if v is None else v for k, v in pl["states"].items()}
     for key in hidden():
         *parents, last = key.split(".")
         node: Any = out
