@@ -23,6 +23,7 @@ Money flows per iteration (all £ at the scenario's price base year, real):
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -147,29 +148,30 @@ class ComparisonDays(NamedTuple):
     counterfactual: np.ndarray  # fam's counterfactual: the same clients without the programme
 
 
-def outcome_days(
-    plan: Plan, sp: SibPlan, p: Params, cells: engine.Cells
+def _outcome_days(
+    plan: Plan,
+    sp: SibPlan,
+    p: Params,
+    n: np.ndarray,
+    ncomp: np.ndarray,
+    use_of: Callable[[np.ndarray, Exposure], tuple[np.ndarray, np.ndarray]],
 ) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
     """Comparison days (the contract's and fam's counterfactual), programme-arm days
     [i, cohort, quarter] and programme costs [i, quarter].
 
-    Days count only each client's tracking window; costs are the main run's programme
-    costs (after optimism bias) by quarter. With `comparison: counterfactual` the contract's
+    `use_of(ks, window)` gives the counterfactual and programme-arm use [i, bond service, quarter] of
+    the clients starting in intake months ks, inside their tracking windows; n, ncomp
+    [i, k, d]: clients and completers per cell; window: the cohort's quarterly exposure
+    inside its tracking window. Costs are the main run's programme costs
+    (after optimism bias) by quarter. With `comparison: counterfactual` the contract's
     comparison days are the counterfactual days.
     """
-    s0, s1, n, ncomp = cells
-    count = len(p.trend)
-    n_c = len(sp.cohorts)
-    comp = np.zeros((count, n_c, sp.n_quarters))
+    comp = np.zeros((len(p.trend), len(sp.cohorts), sp.n_quarters))
     cfd = np.zeros_like(comp)
     prog = np.zeros_like(comp)
-    sv = list(sp.services)
     dpu = sp.days_per_unit[None, :, None]
     for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
-        # the model's projection (fam.model.projection), for the bond's services only
-        a0, a1 = s0[:, ks][..., sv], s1[:, ks][..., sv]
-        ex_sv = replace(ex, p0=ex.p0[:, :, sv], p1=ex.p1[:, :, sv])
-        cf, pg = projection.project(p.trend, p.change[:, sv], projection.sums(a0, a1, ex_sv))
+        cf, pg = use_of(ks, ex)
         prog[:, c] = (pg * dpu).sum(axis=1)
         cfd[:, c] = (cf * dpu).sum(axis=1)
         if sp.comparison is None:
@@ -180,6 +182,22 @@ def outcome_days(
     fixed_share = np.full(sp.n_quarters, 0.25)
     costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
     return ComparisonDays(comp, cfd), prog, costs
+
+
+def outcome_days(
+    plan: Plan, sp: SibPlan, p: Params, cells: engine.Cells
+) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
+    """`_outcome_days` from cohort cells (the own-baseline path)."""
+    s0, s1, n, ncomp = cells
+    sv = list(sp.services)
+
+    def use_of(ks: np.ndarray, ex: Exposure) -> tuple[np.ndarray, np.ndarray]:
+        # the model's projection (fam.model.projection), for the bond's services only
+        a0, a1 = s0[:, ks][..., sv], s1[:, ks][..., sv]
+        ex_sv = replace(ex, p0=ex.p0[:, :, sv], p1=ex.p1[:, :, sv])
+        return projection.project(p.trend, p.change[:, sv], projection.sums(a0, a1, ex_sv))
+
+    return _outcome_days(plan, sp, p, n, ncomp, use_of)
 
 
 @dataclass(frozen=True)
@@ -512,61 +530,33 @@ def _quarter_edges(sp: SibPlan) -> np.ndarray:
 def outcome_days_drawn(
     plan: Plan, sp: SibPlan, p: Params, client: np.ndarray, done: np.ndarray
 ) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
-    """`outcome_days` for drawn slots (data client and completer [i, slot]), with the
+    """`_outcome_days` for drawn slots (data client and completer [i, slot]), with the
     per-service forms (fam.model.slots)."""
-    n_c = len(sp.cohorts)
-    count = len(p.trend)
-    comp = np.zeros((count, n_c, sp.n_quarters))
-    prog = np.zeros_like(comp)
-    cfd = np.zeros_like(comp)
-    sv = np.array(sp.services)
-    dpu = sp.days_per_unit[None, :, None]
-    edges = _quarter_edges(sp)
+    sv, edges = np.array(sp.services), _quarter_edges(sp)
     n, ncomp = engine.slot_cells(plan, client, done)
-    chain_p = engine.drawn_chain(plan, p)
-    for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
+    chain_p = engine.drawn_chain(plan, p)  # once for every cohort
+
+    def use_of(ks: np.ndarray, _: Exposure) -> tuple[np.ndarray, np.ndarray]:
         keep = np.isin(plan.slot_k, ks)
-        cf, pg = engine.drawn_slot_use(
+        return engine.drawn_slot_use(
             plan, p, client, done, edges, sp.sib.outcome.tracking_months, sv, keep, chain_p
         )
-        prog[:, c] = (pg * dpu).sum(axis=1)
-        cfd[:, c] = (cf * dpu).sum(axis=1)
-        if sp.comparison is None:
-            comp[:, c] = cfd[:, c]
-        else:
-            clients = n[:, ks].sum(axis=2)  # [i, k]
-            comp[:, c] = sp.comparison * (clients @ ex.c0)
-    fixed_share = np.full(sp.n_quarters, 0.25)
-    costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
-    return ComparisonDays(comp, cfd), prog, costs
+
+    return _outcome_days(plan, sp, p, n, ncomp, use_of)
 
 
 def outcome_days_expected(
     plan: Plan, sp: SibPlan, p: Params
 ) -> tuple[ComparisonDays, np.ndarray, np.ndarray]:
-    """`outcome_days` with expected counts (the central case, or no bootstrap), with the
+    """`_outcome_days` with expected counts (the central case, or no bootstrap), with the
     per-service forms (fam.model.slots)."""
-    n_c = len(sp.cohorts)
-    count = len(p.trend)
-    comp = np.zeros((count, n_c, sp.n_quarters))
-    prog = np.zeros_like(comp)
-    cfd = np.zeros_like(comp)
-    sv = np.array(sp.services)
-    dpu = sp.days_per_unit[None, :, None]
-    edges = _quarter_edges(sp)
+    sv, edges = np.array(sp.services), _quarter_edges(sp)
     _, _, n, ncomp = engine.central_cells(plan, p)
-    for c, (ks, ex) in enumerate(zip(sp.cohorts, sp.window, strict=True)):
-        cf, pg = engine.expected_use(plan, p, edges, sp.sib.outcome.tracking_months, sv, ks)
-        prog[:, c] = (pg * dpu).sum(axis=1)
-        cfd[:, c] = (cf * dpu).sum(axis=1)
-        if sp.comparison is None:
-            comp[:, c] = cfd[:, c]
-        else:
-            clients = np.asarray(n[:, ks]).sum(axis=2)
-            comp[:, c] = sp.comparison * (clients @ ex.c0)
-    fixed_share = np.full(sp.n_quarters, 0.25)
-    costs = engine.cost_parts(plan, sp.quarters, fixed_share, p, n, ncomp).sum(axis=1)
-    return ComparisonDays(comp, cfd), prog, costs
+
+    def use_of(ks: np.ndarray, _: Exposure) -> tuple[np.ndarray, np.ndarray]:
+        return engine.expected_use(plan, p, edges, sp.sib.outcome.tracking_months, sv, ks)
+
+    return _outcome_days(plan, sp, p, n, ncomp, use_of)
 
 
 def sib_pass(plan: Plan, seed: int, iterations: int) -> SibPass:
