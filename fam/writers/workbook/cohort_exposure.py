@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
 from fam.writers.workbook.layout import HDR, YC
@@ -58,20 +59,25 @@ def write_cohort_exposure(bk: Book, ws: Worksheet, run: Run) -> ExposureRows:
     r = HDR + 1
     ex_row: dict[tuple[str, int], int] = {}
     a, b = xl_col_to_name(YC), xl_col_to_name(run.lastc())
+
+    def values_row(key: tuple[str, int], item: str, values: np.ndarray, unit: str = "") -> None:
+        """One row of fam's values by year, with its total; recorded under `key`."""
+        nonlocal r
+        ws.write(r, 0, key[0])
+        ws.write_string(r, 1, item)
+        if unit:
+            ws.write_string(r, 2, unit)
+        for y in range(run.n_y):
+            ws.write_number(r, YC + y, float(values[y]), bk.v_num)
+        ws.write_formula(r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(values.sum()))
+        ex_row[key] = r
+        r += 1
+
     for q in ("baseline", "baseline_ramp", "profile", "profile_ramp"):
         ws.write(r, 0, q, bk.section)
         r += 1
         for s, svc in enumerate(mi.services):
-            ws.write(r, 0, q)
-            ws.write_string(r, 1, svc)
-            ws.write_string(r, 2, mi.units[s])
-            for y in range(run.n_y):
-                ws.write_number(r, YC + y, float(ex[q][s, y]), bk.v_num)
-            ws.write_formula(
-                r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(ex[q][s].sum())
-            )
-            ex_row[(q, s)] = r
-            r += 1
+            values_row((q, s), svc, ex[q][s], mi.units[s])
     if "rate_months" in ex:
         names = [v.name for rf in mi.forms.rates for v in rf.values] if mi.forms else []
         for q in ("rate_months", "rate_profile"):
@@ -85,15 +91,7 @@ def write_cohort_exposure(bk: Book, ws: Worksheet, run: Run) -> ExposureRows:
             )
             r += 1
             for j, name in enumerate(names):
-                ws.write(r, 0, q)
-                ws.write_string(r, 1, name)
-                for y in range(run.n_y):
-                    ws.write_number(r, YC + y, float(ex[q][j, y]), bk.v_num)
-                ws.write_formula(
-                    r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(ex[q][j].sum())
-                )
-                ex_row[(q, j)] = r
-                r += 1
+                values_row((q, j), name, ex[q][j])
     ws.write(r, 0, "programme", bk.section)
     r += 1
     for q, label in (
@@ -101,13 +99,7 @@ def write_cohort_exposure(bk: Book, ws: Worksheet, run: Run) -> ExposureRows:
         ("client_months", "client-months in the programme"),
         ("programme_ends", "clients ending the programme"),
     ):
-        ws.write(r, 0, q)
-        ws.write(r, 1, label)
-        for y in range(run.n_y):
-            ws.write_number(r, YC + y, float(ex[q][y]), bk.v_num)
-        ws.write_formula(r, YC - 1, f"=SUM({a}{r + 1}:{b}{r + 1})", bk.num, float(ex[q].sum()))
-        ex_row[(q, -1)] = r
-        r += 1
+        values_row((q, -1), label, ex[q])
     last = r - 1
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 28)
