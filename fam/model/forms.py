@@ -16,7 +16,7 @@ result. Draws use the inverse-CDF method from uniforms, as everywhere else in fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,6 +131,27 @@ def _step_matrix(
     return moves + np.eye(n) * (1.0 - tot)[..., None]
 
 
+def run_chain(
+    x0: np.ndarray,
+    moves_at: Callable[[int], np.ndarray],
+    months: int,
+    central: bool,
+    states: Sequence[str] | None = None,
+) -> np.ndarray:
+    """The chain, month by month: x_0 = x0 [batch.., S]; x_{t+1} = x_t P_t, where P_t is
+    made by `_step_matrix` from `moves_at(t)` [batch.., S, S] (move probabilities; the
+    diagonal is ignored). Returns [batch.., months, S]. Every chain in fam runs here."""
+    x = np.array(x0, dtype=float)
+    out = np.empty(x.shape[:-1] + (months, x.shape[-1]))
+    for t in range(months):
+        out[..., t, :] = x
+        if t == months - 1:
+            break
+        step = _step_matrix(_moves(moves_at(t)), central, t, states)
+        x = np.einsum("...a,...ab->...b", x, step)
+    return out
+
+
 def chain_counterfactual(
     x0: np.ndarray,
     p: np.ndarray,
@@ -189,18 +210,15 @@ def chain_programme(
     n_d = prof2.shape[0]
     batch = x0a.shape[:-1]
     nb = len(batch)
-    # x: [i, d, *batch, S]; each step's P: [i, d, S, S]
-    x = np.broadcast_to(x0a, (n_i, n_d, *batch, n)).copy()
-    out = np.empty((n_i, n_d, *batch, months, n))
-    for t in range(months):
-        out[..., t, :] = x
-        if t == months - 1:
-            break
+
+    def moves_at(t: int) -> np.ndarray:  # [i, d, (1,) * nb, S, S]
         f = 1.0 + c3[:, None] * prof2[None, :, t, None, None] * e1[:, None, None, None]
         mv = np.clip(p3[:, None] * f, 0.0, 1.0)
-        step = _step_matrix(mv, central, t, states)
-        step_b = step.reshape(n_i, n_d, *([1] * nb), n, n)
-        x = np.einsum("...a,...ab->...b", x, step_b)
+        return mv.reshape(n_i, n_d, *([1] * nb), n, n)
+
+    # x: [i, d, *batch, S]
+    x = np.broadcast_to(x0a, (n_i, n_d, *batch, n))
+    out = run_chain(x, moves_at, months, central, states)
     if not has_d:
         out = out[:, 0]
     if not has_i:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fam.model import projection
-from fam.model.forms import _step_matrix
+from fam.model.forms import run_chain
 from fam.model.profiles import profile, ramp
 
 TREND, RATE, STATE = 0, 1, 2
@@ -171,28 +171,19 @@ def chain_states(tab: Tables, fp: FormParams, e: np.ndarray, central: bool) -> n
     p[:, ch.trans_from, ch.trans_to] = fp.trans
     x0 = np.eye(n_s) if (ch.start >= 0).all() else ch.shares[None, :]
     n_z = x0.shape[0]
-    step = _step_matrix(p, central, 0, ch.states)  # [i, S, S]: without effects
-    has = ch.eff_of >= 0
-    xp = np.empty((n_i, n_e, tab.n_d, n_z, h, n_s))
-    x = np.broadcast_to(x0, (n_i, n_e, tab.n_d, n_z, n_s)).copy()
-    base = p[:, None, None, :, :]  # [i, 1, 1, S, S]
-    for t in range(h):
-        xp[..., t, :] = x
-        if t == h - 1:
-            break
-        if has.any():
-            m = np.broadcast_to(base, (n_i, n_e, tab.n_d, n_s, n_s)).copy()
-            for r in np.flatnonzero(has):
-                a, b, j = ch.trans_from[r], ch.trans_to[r], ch.eff_of[r]
-                f = 1.0 + (
-                    fp.tchange[:, j, None, None] * ch.eff_profile[j, None, :, t] * e[:, :, None]
-                )
-                m[:, :, :, a, b] = np.clip(p[:, a, b, None, None] * f, 0.0, 1.0)
-            stp = _step_matrix(m, central, t, ch.states)
-        else:
-            stp = np.broadcast_to(step[:, None, None], (n_i, n_e, tab.n_d, n_s, n_s))
-        x = np.einsum("iedza,iedab->iedzb", x, stp)
-    return xp
+    effects = np.flatnonzero(ch.eff_of >= 0)
+    base = np.broadcast_to(p[:, None, None, :, :], (n_i, n_e, tab.n_d, n_s, n_s))
+
+    def moves_at(t: int) -> np.ndarray:  # [i, e, d, 1 (start state), S, S]
+        m = base.copy() if effects.size else base
+        for r in effects:
+            a, b, j = ch.trans_from[r], ch.trans_to[r], ch.eff_of[r]
+            f = 1.0 + fp.tchange[:, j, None, None] * ch.eff_profile[j, None, :, t] * e[:, :, None]
+            m[:, :, :, a, b] = np.clip(p[:, a, b, None, None] * f, 0.0, 1.0)
+        return m[:, :, :, None]
+
+    x = np.broadcast_to(x0, (n_i, n_e, tab.n_d, n_z, n_s))
+    return run_chain(x, moves_at, h, central, ch.states)
 
 
 def slot_use(
