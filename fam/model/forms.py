@@ -23,8 +23,9 @@ import numpy as np
 from scipy import stats
 
 from fam.errors import InputError
-from fam.inputs.cohort import DAYS_PER_UNIT, EVENT_UNITS, _anniversary
+from fam.inputs.cohort import _anniversary
 from fam.model.profiles import profile
+from fam.vocabulary import MONTH_IN_UNIT
 
 MONTH_DAYS = 365.0 / 12.0
 NO_CUT = np.iinfo(np.int64).max  # age_cut_month for a client without an age: never cut
@@ -37,12 +38,12 @@ _AGE_TOL = 1e-9  # 12 * (A - a) within this of a whole month counts as that mont
 def month_in_unit(unit: str) -> float:
     """One month (365/12 days) in a time unit: nights or days 365/12, weeks 365/84,
     months 1, years 1/12. Units counted per event cannot hold a placement state."""
-    if unit in EVENT_UNITS or unit not in DAYS_PER_UNIT:
+    if unit not in MONTH_IN_UNIT:
         raise InputError(
             f"a service counted per {unit} cannot be a placement state; states need a time "
             "unit (night, day, week, month or year)"
         )
-    return MONTH_DAYS / DAYS_PER_UNIT[unit]
+    return MONTH_IN_UNIT[unit]
 
 
 # --------------------------------------------------------------------------- rate steps
