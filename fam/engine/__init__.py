@@ -12,7 +12,6 @@ expected counts; the workbook's formulas recompute it.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -120,16 +119,16 @@ def make_plan(mi: ModelInputs) -> Plan:
 def _ob_effect(mi: ModelInputs, row_s: np.ndarray) -> np.ndarray:
     """[r] optimism-bias share of the evidence grade of each row's effect (0 without one)."""
     sc = mi.scenario
-    ob = mi.optimism_bias
-    if mi.forms is not None:
-        return mi.forms.ob_effect[row_s]
-    grade = np.zeros(len(mi.services))
-    if sc.optimism_bias.apply:
-        for s, svc in enumerate(mi.services):
-            eff = next((e for k, e in sc.effects.items() if fnmatch.fnmatchcase(svc, k)), None)
-            if eff is not None and eff.confidence is not None:
-                grade[s] = ob[int(eff.confidence)]["benefits"]
-    return grade[row_s]
+    grades = [e.confidence for e in mi.effects]  # the effect each service resolved to
+    chain = None if mi.forms is None else mi.forms.chain
+    if chain is not None and sc.placements is not None:  # states: placements.confidence
+        for s in chain.state_service:
+            if s >= 0:
+                grades[s] = sc.placements.confidence
+    share = np.array(
+        [mi.optimism_bias[int(g)]["benefits"] if g is not None else 0.0 for g in grades]
+    )
+    return share[row_s] if sc.optimism_bias.apply else np.zeros(len(row_s))
 
 
 def _tables(mi: ModelInputs, dvals: np.ndarray, dix: np.ndarray) -> slots.Tables:

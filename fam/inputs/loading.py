@@ -83,6 +83,7 @@ class ServiceEffect:
     change: Input | None  # None: no effect declared for this service
     onset_months: float
     half_life_months: float | None
+    confidence: int | None = None  # evidence grade of the effect (optimism bias)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,6 @@ class Forms:
     until_age: tuple[float | None, ...]  # [s]
     cut: np.ndarray  # [client, s] age cut month (no cut: a large number)
     clients_without_age: int  # clients not cut for want of an age, where a cut applies
-    ob_effect: np.ndarray  # [s] optimism-bias share of the effect's evidence grade
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ def resolve_effects(
                 label=f"Effect on {key}",
                 source=e.source or sc.sources.get(f"effects.{key}", ""),
             )
-            out.append(ServiceEffect(s, inp, e.onset_months, e.half_life_months))
+            out.append(ServiceEffect(s, inp, e.onset_months, e.half_life_months, e.confidence))
         else:
             out.append(ServiceEffect(s, None, 0.0, None))
     return tuple(out)
@@ -711,13 +711,6 @@ def load_forms(
         for si in chain.state_service:
             if si >= 0:
                 cut[:, si] = chain.cut
-    grade = np.zeros(n_s)
-    for s, svc in enumerate(services):
-        eff = next((e for k, e in sc.effects.items() if fnmatch.fnmatchcase(svc, k)), None)
-        g = eff.confidence if eff is not None and svc not in state_svcs else None
-        if svc in state_svcs and pl is not None:
-            g = pl.confidence
-        grade[s] = ob[int(g)]["benefits"] if g is not None and sc.optimism_bias.apply else 0.0
     return Forms(
         kind=kind,
         trends=tuple(trends),
@@ -726,7 +719,6 @@ def load_forms(
         until_age=tuple(until),
         cut=cut,
         clients_without_age=int(without.sum()),
-        ob_effect=grade,
     )
 
 
