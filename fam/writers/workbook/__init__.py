@@ -80,7 +80,7 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     if client_detail is not None:
         write_client_detail(bk, client_detail)
     ws["Cover"].activate()
-    bk.wb.close()
+    bk.close()
 
 
 __all__ = [

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from fam.writers.workbook.printing import set_up_printing
+
 if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
@@ -66,6 +68,12 @@ class Book:
         self.check = f(num_format="0", align="center", bold=True)
         self.out_money = f(num_format="£#,##0;-£#,##0", bold=True)
         self.out_ratio = f(num_format="0.00", bold=True)
+
+    def close(self) -> None:
+        """Set up every sheet for printing (fam.writers.workbook.printing) and write the file."""
+        for ws in self.wb.worksheets():
+            set_up_printing(ws)
+        self.wb.close()
 
     def define(
         self, name: str, sheet: str, row: int, col: int, row2: int = -1, col2: int = -1
