@@ -66,34 +66,69 @@ class Results(Run):
                 "npv": describe(self.npv),
                 "bcr": describe(self.bcr),
                 "prob_npv_positive": float(np.mean(self.npv > 0)),
+                "payback": self.payback_summary(),
             },
             "by_agency": by_agency,
         }
         return clean(out)
 
+    def payback_summary(self) -> dict[str, Any]:
+        """Payback across the simulations: the share that pays back within the horizon, and
+        the payback year of those only (a simulation that never pays back has no payback year,
+        so a mean over all of them would describe the few that do as if they were all)."""
+        pay = payback_years(self.draws.net_by_year)
+        paid = np.isfinite(pay)
+        return {
+            "share_within_horizon": float(np.mean(paid)) if pay.size else None,
+            "simulations_paying_back": int(paid.sum()),
+            "years_if_paid_back": describe(pay[paid]),
+        }
+
     def summary_frame(self) -> pd.DataFrame:
-        """Headline figures: central value, Monte Carlo mean and 5/50/95th percentiles."""
+        """Headline figures: central value, Monte Carlo mean and 5/50/95th percentiles, and
+        the number of simulations each row describes (`simulations`).
+
+        Payback is two rows: `payback_share_within_horizon` (the share of simulations that pay
+        back within the horizon) and `payback_years_if_paid_back` (the payback year of those
+        simulations only; central: the central case's payback, empty if it never pays back).
+        """
         d = self.draws
+        n = self.iterations
         series = {
             "costs": d.costs,
             "benefits": d.benefits[:, self.plan.headline],
             "npv": self.npv,
             "bcr": self.bcr,
             "roi": self.bcr - 1.0,
-            "payback_years": payback_years(d.net_by_year),
         }
         head = self.central_headline()
         rows = []
         for k, x in series.items():
-            rows.append({"measure": k, "central": head[k], **describe(x)})
+            rows.append({"measure": k, "central": head[k], **describe(x), "simulations": n})
+        empty = {"central": None, "p5": None, "p50": None, "p95": None}
         rows.append(
             {
                 "measure": "prob_npv_positive",
-                "central": None,
+                **empty,
                 "mean": float(np.mean(self.npv > 0)),
-                "p5": None,
-                "p50": None,
-                "p95": None,
+                "simulations": n,
+            }
+        )
+        pay = self.payback_summary()
+        rows.append(
+            {
+                "measure": "payback_share_within_horizon",
+                **empty,
+                "mean": pay["share_within_horizon"],
+                "simulations": n,
+            }
+        )
+        rows.append(
+            {
+                "measure": "payback_years_if_paid_back",
+                "central": head["payback_years"],
+                **pay["years_if_paid_back"],
+                "simulations": pay["simulations_paying_back"],
             }
         )
         return pd.DataFrame(rows).set_index("measure")

@@ -80,7 +80,10 @@ class Strict(BaseModel):
 
 class Discounting(Strict):
     rate: float = Field(
-        0.035, ge=0, le=0.2, json_schema_extra={"label": "Discount rate (Green Book standard 3.5%)"}
+        0.035,
+        ge=0,
+        le=0.2,
+        json_schema_extra={"label": "Discount rate (Green Book standard 3.5%)", "percent": True},
     )
     schedule: Literal["green_book", "constant"] = Field(
         "green_book", json_schema_extra={"label": "Discount schedule"}

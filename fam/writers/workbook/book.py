@@ -49,12 +49,14 @@ class Book:
         self.in_num = f(**inp, num_format="#,##0.########")
         self.in_money = f(**inp, num_format="£#,##0.00")
         self.in_int = f(**inp, num_format="0")
+        self.in_pct = f(**inp, num_format="0.0##%")
         calc_v = {"bg_color": "#F2F2F2"}  # values computed by fam, not formulas
         self.v_num = f(**calc_v, num_format="#,##0.00")
         self.v_money = f(**calc_v, num_format="£#,##0;-£#,##0")
         self.v_money2 = f(**calc_v, num_format="£#,##0.00;-£#,##0.00")
         self.v_ratio = f(**calc_v, num_format="0.00")
         self.v_pct = f(**calc_v, num_format="0.0%")
+        self.v_pct_in = f(**calc_v, num_format="0.0##%")  # an input shown as a percentage
         self.v_text = f(**calc_v)
         self.v_int = f(**calc_v, num_format="0")
         self.num = f(num_format="#,##0.00")

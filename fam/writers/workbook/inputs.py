@@ -114,6 +114,8 @@ def write_rows(
                 if row.kind == T_MONEY
                 else bk.in_int
                 if row.kind == T_INT
+                else bk.in_pct
+                if row.percent
                 else bk.in_num
             )
             if v is None:
@@ -203,7 +205,7 @@ def write_rows(
             if row.kind == T_BOOL and v is not None:
                 ws.write_boolean(r, 9, bool(v), bk.v_text)
             elif isinstance(v, int | float) and not isinstance(v, bool):
-                ws.write_number(r, 9, float(v), bk.v_num)
+                ws.write_number(r, 9, float(v), bk.v_pct_in if row.percent else bk.v_num)
             elif v is not None:
                 bk.string(ws, r, 9, v, bk.v_text)
             ws.write_formula(r, 10, f'=IF(D{r + 1}=J{r + 1},"","edited")', bk.text, "")
