@@ -46,7 +46,7 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
         "by_agency",
     }
     assert set(s["central"]) == {"costs", "benefits", "npv", "bcr", "roi", "payback_years"}
-    assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive"}
+    assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive", "payback"}
     assert set(s["monte_carlo"]["npv"]) == {"mean", "p5", "p50", "p95"}
 
     again = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "--quiet")

@@ -70,6 +70,8 @@ class Results(Run):
             },
             "by_agency": by_agency,
         }
+        if self.inputs.edits:  # a workbook run whose inputs were changed since fam wrote it
+            out["edited_inputs"] = list(self.inputs.edits)
         return clean(out)
 
     def payback_summary(self) -> dict[str, Any]:

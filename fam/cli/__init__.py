@@ -206,6 +206,12 @@ def run(
         f"{_money(mc['npv']['p95'])}); {bcr} back per £1; "
         f"chance of breaking even {mc['prob_npv_positive']:.0%}"
     )
+    if res.inputs.edits:
+        n = len(res.inputs.edits)
+        click.echo(
+            f"edited: {n} input{'s' if n > 1 else ''} changed since fam wrote this workbook "
+            "(listed on the briefing's first page, the workbook's Cover and in summary.json)"
+        )
 
 
 def _register() -> None:

@@ -6,6 +6,7 @@ parsed distributions only; the engine is a pure function of it.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 from collections.abc import Mapping
@@ -156,6 +157,8 @@ class ModelInputs:
     # Personal data: no writer may output client_id (see fam.writers.privacy.client_detail_frame).
     clients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     forms: Forms | None = None  # per-service forms and the placement chain (v2), if any
+    # a workbook run: inputs changed since fam wrote the workbook ("key: old -> new")
+    edits: tuple[str, ...] = ()
 
     @property
     def horizon_months(self) -> int:
@@ -301,10 +304,12 @@ def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) 
     path = Path(scenario_path)
     table: pd.DataFrame | None = None
     base = path.parent
+    written: dict[str, str] | None = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from fam.inputs.workbook_input import read_workbook_scenario
+        from fam.inputs.workbook_input import read_workbook
 
-        data, table, base = read_workbook_scenario(path)
+        wbs = read_workbook(path)
+        data, table, base, written = wbs.data, wbs.table, wbs.base, wbs.written
     else:
         data = read_yaml(path)
     if overrides and isinstance(data, dict):
@@ -314,7 +319,13 @@ def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) 
             for key in parents:
                 node = node.setdefault(key, {})
             node[leaf] = value
-    return load_from_scenario(parse_scenario(data, path), path, base, table)
+    mi = load_from_scenario(parse_scenario(data, path), path, base, table)
+    if written is not None:
+        from fam.inputs.workbook_input import edits, input_fingerprint
+
+        now = input_fingerprint(mi.scenario.model_dump(mode="json"), mi.cost_rows)
+        mi = dataclasses.replace(mi, edits=edits(written, now))
+    return mi
 
 
 def _table_sha256(table: pd.DataFrame) -> str:

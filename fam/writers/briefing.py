@@ -451,11 +451,23 @@ def _forms_text(mi: ModelInputs, results: Results | None) -> str:
     return " Service by service: " + "; ".join(parts) + "." if parts else ""
 
 
+def edited_text(edits: tuple[str, ...], most: int = 6) -> str:
+    """Page 1's line for a run of an edited workbook: how many inputs changed, and which."""
+    n = len(edits)
+    shown = "; ".join(e.replace(" -> ", " → ") for e in edits[:most])
+    more = f"; and {n - most} more (all in summary.json)" if n > most else ""
+    return (
+        f"Edited: this run is of a workbook in which {n} input{'s' if n > 1 else ''} "
+        f"changed after fam wrote it, so its results differ from the original report's: "
+        f"{shown}{more}."
+    )
+
+
 def _page_one(doc: Doc, results: Results, run_date: str) -> None:
     mi = results.inputs
     sc = mi.scenario
     doc.new_page()
-    doc.text(sc.name, size=19, bold=True, after=0.04)
+    doc.text(sc.name + (" (edited)" if mi.edits else ""), size=19, bold=True, after=0.04)
     doc.text(
         "Briefing for commissioners  ·  "
         + "  ·  ".join(
@@ -471,6 +483,8 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
         color=MUTED,
         after=0.22,
     )
+    if mi.edits:
+        doc.text(edited_text(mi.edits), size=9.5, color="#9C0006", after=0.12)
     _headline_box(doc, headline_text(results))
     doc.heading("In brief")
     doc.text(_in_brief(results), size=10, after=0.12)
@@ -866,7 +880,8 @@ def _save_all(doc: Doc, path: Path, title: str, creator: str) -> int:
 def build_briefing(results: Results, run_date: str) -> Doc:
     """Lay out every page of the briefing (not yet written)."""
     sc = results.inputs.scenario
-    doc = Doc(footer=f"{sc.name}  ·  fam briefing")
+    edited = " (edited)" if results.inputs.edits else ""
+    doc = Doc(footer=f"{sc.name}{edited}  ·  fam briefing")
     _page_one(doc, results, run_date)
     doc.new_page()
     _fan(doc, results)

@@ -16,7 +16,6 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from fam.writers.briefing_style import (
     BLUE,
-    GREY,
     HATCHES,
     INK,
     LINESTYLES,
@@ -381,13 +380,25 @@ def difference_chart(
     ax.set_xlabel(xlabel)
     style_axes(ax)
     ax.grid(axis="y", visible=False)
+    # the legend draws each interval as it is drawn (colour and line style), above the plot
+    # so that it cannot overprint the axis label
     ax.legend(
         handles=[
-            Line2D([], [], color=GREY, lw=3, label="90% interval of the difference"),
-            Line2D([], [], color=INK, marker="D", ls="none", label="Central case difference"),
-        ],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.2),
+            Line2D(
+                [],
+                [],
+                color=SERIES[(i + 1) % len(SERIES)],
+                lw=3.0,
+                solid_capstyle="butt",
+                ls=LINESTYLES[(i + 1) % len(LINESTYLES)],
+                label="90% interval of the difference"
+                + (f": {names[i]}" if len(names) > 1 else ""),
+            )
+            for i in range(len(names))
+        ]
+        + [Line2D([], [], color=INK, marker="D", ms=6, ls="none", label="Central case difference")],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.02),
         ncol=2,
         frameon=False,
         fontsize=8,

@@ -20,7 +20,8 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
     """Scenario, run details, the master check, the headline and a guide to the sheets."""
     res, sc = run.res, run.sc
     s = res.summary()
-    bk.string(ws, 0, 0, f"fam: {sc.name}", bk.title)
+    edited = run.mi.edits
+    bk.string(ws, 0, 0, f"fam: {sc.name}" + (" (EDITED inputs)" if edited else ""), bk.title)
     bk.string(ws, 1, 0, sc.description, bk.wrap)
     rows: list[tuple[str, Any, Format | None]] = [
         ("Scenario", sc.name, None),
@@ -33,11 +34,20 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
         ("Headline perspective", sc.perspective, None),
         ("Counterfactual", run.mi.counterfactual_method, None),
     ]
+    if edited:
+        rows.append(
+            (
+                "Edited",
+                f"{len(edited)} input(s) changed in the workbook this run was read from, since "
+                "fam wrote it: " + "; ".join(edited),
+                None,
+            )
+        )
     r = 3
     for label, v, fmt in rows:
         ws.write(r, 0, label, bk.bold)
         if isinstance(v, str):
-            bk.string(ws, r, 1, v)
+            bk.string(ws, r, 1, v, bk.wrap if label == "Edited" else None)
         else:
             ws.write_number(r, 1, v, fmt)
         r += 1
