@@ -649,7 +649,7 @@ def _read_written(wb: Any) -> dict[str, str] | None:
     if WRITTEN not in wb.sheetnames:
         return None  # an older workbook, or a template: nothing to compare with
     out: dict[str, str] = {}
-    for key, value, *_ in wb[WRITTEN].iter_rows(min_row=2, values_only=True):
+    for key, value, *_ in wb[WRITTEN].iter_rows(min_row=3, max_col=2, values_only=True):
         if isinstance(key, str) and key:
             out[key] = "" if value is None else str(value)
     return out

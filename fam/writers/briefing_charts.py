@@ -16,6 +16,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from fam.writers.briefing_style import (
     BLUE,
+    GREY,
     HATCHES,
     INK,
     LINESTYLES,
@@ -405,16 +406,20 @@ def difference_chart(
     )
 
 
-def best_chart(ax: Axes, names: Sequence[str], shares: Sequence[float]) -> None:
-    """Share of simulations in which each option has the highest NPV."""
+def best_chart(
+    ax: Axes, names: Sequence[str], shares: Sequence[float], neutral_last: bool = False
+) -> None:
+    """Share of simulations in which each option has the highest NPV; with `neutral_last`
+    the last bar (doing nothing) is grey and plain, not an option's colour."""
     y = np.arange(len(names))[::-1]
     for i, (yi, s) in enumerate(zip(y, shares, strict=True)):
+        plain = neutral_last and i == len(names) - 1
         ax.barh(
             [yi],
             [s],
             height=0.6,
-            color=SERIES[i % len(SERIES)],
-            hatch=HATCHES[i % len(HATCHES)],
+            color=GREY if plain else SERIES[i % len(SERIES)],
+            hatch="" if plain else HATCHES[i % len(HATCHES)],
             edgecolor=INK,
             lw=0.5,
         )

@@ -304,7 +304,7 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
             height=0.55 * (len(names) + 1) + 1.2,
             left=1.75,
         )
-        charts.best_chart(ax, [*names, cmp.DO_NOTHING], shares)
+        charts.best_chart(ax, [*names, cmp.DO_NOTHING], shares, neutral_last=True)
 
     doc.new_page()
     doc.heading("Notes", size=13)

@@ -8,7 +8,8 @@ A sheet needs nothing of its own to print well: from what it wrote, each sheet g
   with a column per month, such as Placements, then prints smaller: read it on screen);
 - its frozen rows (title, note and table header) repeated at the top of every page, and its
   frozen label columns repeated at the left of every page when it spans pages across;
-- the sheet name and "page n of m" in the header, the file name in the footer.
+- the sheet name and "page n of m" in the header, the file name in the footer;
+- a hidden sheet: nothing (see set_up_printing).
 
 Widths are in pixels as the writer stores them (a default column is 64 px). The printable
 width of A4 at 100% with the margins below is about 1,000 px across in landscape and 700 px in
@@ -87,7 +88,13 @@ def print_plan(ws: Worksheet) -> dict[str, Any]:
 
 
 def set_up_printing(ws: Worksheet) -> None:
-    """Print area, orientation, fit to width and repeated titles, from what the sheet holds."""
+    """Print area, orientation, fit to width and repeated titles, from what the sheet holds.
+
+    A hidden sheet prints nothing: LibreOffice prints hidden sheets, so its print area is its
+    top-left cell, which a hidden sheet leaves empty (an empty page is not printed)."""
+    if ws.hidden:
+        ws.print_area(0, 0, 0, 0)
+        return
     plan = print_plan(ws)
     ws.set_paper(A4)
     ws.print_area(*plan["area"])

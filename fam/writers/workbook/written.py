@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
 def write_written(bk: Book, run: Run) -> None:
     ws = bk.wb.add_worksheet(WRITTEN)
-    ws.write_row(0, 0, [H_WRITTEN_KEY, H_WRITTEN_VALUE], bk.head)
+    # row 1 is left empty: a hidden sheet's print area (fam.writers.workbook.printing)
+    ws.write_row(1, 0, [H_WRITTEN_KEY, H_WRITTEN_VALUE], bk.head)
     fp = input_fingerprint(run.sc.model_dump(mode="json"), run.mi.cost_rows)
-    for i, (k, v) in enumerate(fp.items(), start=1):
+    for i, (k, v) in enumerate(fp.items(), start=2):
         bk.string(ws, i, 0, k)
         bk.string(ws, i, 1, v)
     ws.set_column(0, 0, 60)
