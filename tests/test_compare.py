@@ -130,7 +130,10 @@ def test_verdict_says_when_no_option_pays_back():
     text = compare.verdict([a, b])
     assert text.startswith("Neither option pays back in the central case")
     share = float(np.mean((a.npv <= 0) & (b.npv <= 0)))
-    assert f"doing nothing has the highest NPV in the central case, and in {share:.0%}" in text
+    assert (
+        f"doing nothing has the highest net present value in the central case, and in {share:.0%}"
+        in text
+    )
     best_bcr = max((a.central_headline()["bcr"], a.name), (b.central_headline()["bcr"], b.name))
     assert f"Per £1 spent, {best_bcr[1]} returns the most" in text
     per_client = a.central.npv / a.inputs.size

@@ -203,15 +203,16 @@ def verdict(results: Sequence[Results]) -> str:
     if max(npv) <= 0:
         none = "Neither option" if len(results) == 2 else "None of the options"
         out.append(
-            f"{none} pays back in the central case (NPV "
+            f"{none} pays back in the central case (net present value "
             + "; ".join(f"{lab} {_gbp(v)}" for lab, v in zip(labs, npv, strict=True))
-            + f"): doing nothing has the highest NPV in the central case, and in "
-            f"{best[DO_NOTHING]:.0%} of simulations."
+            + f"): doing nothing has the highest net present value in the central case, and "
+            f"in {best[DO_NOTHING]:.0%} of simulations."
         )
     else:
         i = int(np.argmax(npv))
         out.append(
-            f"{labs[i]} has the highest NPV in the central case ({_gbp(npv[i])}) and is the "
+            f"{labs[i]} has the highest net present value in the central case ({_gbp(npv[i])}) "
+            "and is the "
             f"best option in {best[labs[i]]:.0%} of simulations (doing nothing: "
             f"{best[DO_NOTHING]:.0%})."
         )
