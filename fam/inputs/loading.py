@@ -156,6 +156,9 @@ class ModelInputs:
     # Personal data: no writer may output client_id (see fam.writers.privacy.client_detail_frame).
     clients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     forms: Forms | None = None  # per-service forms and the placement chain (v2), if any
+    # the cohort files' own note that they are synthetic ('' for real data): every output
+    # built from them says so (docs/outputs.md)
+    synthetic: str = ""
 
     @property
     def horizon_months(self) -> int:
@@ -585,6 +588,7 @@ def load_from_scenario(
             drop=True
         ),
         forms=forms,
+        synthetic=cohort.synthetic,
     )
 
 

@@ -190,8 +190,9 @@ def _switching(
     if n_none:
         doc.text(
             ("None of the other " if items else "None of the ")
-            + f"{n_none} uncertain inputs can, on its own, change whether the central case "
-            "breaks even anywhere in its plausible range (0.1st to 99.9th percentile).",
+            + f"{n_none} uncertain inputs (of {len(rep.switching)} in all) can, on its own, "
+            "change whether the central case breaks even anywhere in its plausible range "
+            "(0.1st to 99.9th percentile).",
             size=9.5,
             after=0.1,
         )
@@ -283,7 +284,8 @@ def sensitivity_page(doc: Doc, results: Results, label_of: LabelOf, value_of: Va
     rep = results.sensitivity
     assert rep is not None, "the analysis stage computes the sensitivity report"
     sc = results.inputs.scenario
-    doc.new_page()
+    # on the page before when the heading, its lead text and the break-even curve fit there
+    doc.need(5.2)
     doc.heading(HEADING, size=13)
     if rep.n_uncertain == 0:
         evpi = float(rep.voi.attrs["evpi_population"])
