@@ -377,7 +377,7 @@ def _in_brief(results: Results) -> str:
         parts.append(
             "No input is uncertain in this scenario, so every simulation gives the same result."
         )
-    elif results.iterations > 1:
+    elif results.iterations > 1 and not results.updated:  # (the table has the updated one)
         h = results.headline()
         which = " updated with the programme's data" if results.updated else ""
         parts.append(
@@ -533,7 +533,7 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
         doc.text(synthetic_notice(mi.synthetic), size=9.5, bold=True, color=WARN, after=0.12)
     _headline_box(doc, headline_text(results))
     doc.heading("In brief")
-    doc.text(_in_brief(results), size=10, after=0.12)
+    doc.text(_in_brief(results), size=9.5, after=0.1)
     updated = results.updated
     cols = (
         [
@@ -550,10 +550,9 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
         ]
     )
     note = (
-        "Updated forecast: the mean of the simulations after weighting them by the "
-        "programme's own follow-up (£ back per £1 = mean savings ÷ mean costs). Before the "
-        "data: every input at its central value, as the scenario was written. 90% interval: "
-        f"nine in ten of the {results.iterations:,} simulations fall in this range."
+        "Updated: the mean of the simulations weighted by the programme's own follow-up "
+        "(£ back per £1 = mean savings ÷ mean costs). Before the data: every input at its "
+        f"central value. 90% interval: nine in ten of the {results.iterations:,} simulations."
         if updated
         else "Central estimate: every input at its central value. 90% interval: nine in ten "
         f"of the {results.iterations:,} Monte Carlo simulations fall in this range."
@@ -572,7 +571,9 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
     doc.text(why, size=9.5, after=0.1)
     doc.heading("What would have happened anyway (the counterfactual)", size=11.5)
     doc.text(_counterfactual_text(mi, results, detail=False), size=9.5, after=0.1)
-    doc.text(" ".join(_data_notes(mi, analyst=False)), size=9.5)
+    notes = _data_notes(mi, analyst=False)[1:]  # the caveats; the method notes say the rest
+    if notes:
+        doc.text(" ".join(notes), size=9.5)
 
 
 def _data_notes(mi: ModelInputs, analyst: bool) -> list[str]:
