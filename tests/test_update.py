@@ -133,6 +133,7 @@ def test_without_observed_follow_up_the_headline_is_the_scenario():
     res = api.run(ROOT / "tests" / "fixtures" / "hand" / "scenario.yaml", iterations=50)
     s = res.summary()
     assert s["headline_basis"] == "scenario" and "prior" not in s
+    assert s["synthetic_data"] is False  # the hand fixture's files carry no synthetic marker
     assert s["headline"]["npv"] == s["central"]["npv"]
     assert s["headline"]["npv_p5"] == s["monte_carlo"]["npv"]["p5"]
 
