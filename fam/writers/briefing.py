@@ -948,7 +948,7 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "differ from the median simulation.",
         ],
     ]
-    doc.new_page()
+    doc.need(3.0)  # below the unit costs when there is room: no page of one table's end
     doc.heading("Method notes", size=13)
     doc.table(
         "Definitions used in this briefing",
@@ -992,10 +992,13 @@ def build_briefing(results: Results, run_date: str) -> Doc:
     sc = results.inputs.scenario
     doc = Doc(footer=f"{sc.name}  ·  fam briefing")
     _page_one(doc, results, run_date)
-    doc.new_page()
+    # the figures start on page 2, or, when page 1 ran over, below its end; from there each
+    # figure follows the one before and starts a page only when it does not fit (no page
+    # is left holding one spilled paragraph or one small figure)
+    if len(doc.pages) == 1:
+        doc.new_page()
     _fan(doc, results)
     _bcr(doc, results)
-    doc.new_page()
     _agencies(doc, results)
     frame = _sensitivity(results)
     if frame is not None:
