@@ -114,6 +114,11 @@ def test_essex_briefing_pages_and_numbers(essex: api.Results, tmp_path: Path) ->
     assert "Synthetic data: the clients are invented, not real people." in page_one
     assert "1.45 times their capital" in page_one
     assert "cohort.history_from" not in page_one  # the analyst's hint is in the method notes
+    # one count of uncertain inputs, on the tornado's page and the switching values' page
+    n = essex.sensitivity.n_uncertain
+    assert f"of the {n} uncertain inputs" in body and f"(of {n} in all)" in body
+    # the status letters and identifiers of the sources are defined where they are used
+    assert "the letter after one is its status: V verified in the original source" in body
     assert "(commissioner)" in body  # the payer's bar in Figure 3
     if summary["central"]["payback_years"] is None:
         years = essex.inputs.scenario.horizon_years

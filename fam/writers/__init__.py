@@ -44,7 +44,7 @@ def updated_notice(results: Results) -> str:
         "Headline, updated with the programme's own follow-up (update.json): mean NPV "
         f"{gbp(h['npv'])} (90% interval {gbp(h['npv_p5'])} to {gbp(h['npv_p95'])}), "
         f"{ratio(h['bcr'])} back per £1, chance of breaking even {h['prob_npv_positive']:.0%}. "
-        f"Before the data (the scenario as written, the live figures below): NPV "
+        f"Before the data (the scenario as written: the live figures on this sheet): NPV "
         f"{gbp(p['npv'])}, {ratio(p['bcr'])} back per £1, chance of breaking even "
         f"{p['prob_npv_positive']:.0%}."
     )
