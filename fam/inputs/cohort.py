@@ -41,10 +41,24 @@ class CohortData:
     use: pd.DataFrame  # client (row index into clients), service, start, end, quantity
     clients_path: str
     use_path: str
+    # the files' own comment saying the data are synthetic ('' when neither file says so)
+    synthetic: str = ""
 
 
-def _xlsx_records(p: Path, sheet: str) -> list[tuple[int, list[str]]]:
-    """Rows of one sheet of a workbook as text, numbered by spreadsheet row."""
+SYNTHETIC_WORD = "synthetic"  # a '#' comment line containing it marks a file as synthetic
+
+
+def _synthetic_comment(comments: Sequence[str]) -> str:
+    """The first comment line that says the data are synthetic, without its '#', or ''."""
+    for c in comments:
+        if SYNTHETIC_WORD in c.lower():
+            return c.lstrip().lstrip("#").strip()
+    return ""
+
+
+def _xlsx_records(p: Path, sheet: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """Rows of one sheet of a workbook as text, numbered by spreadsheet row, and the sheet's
+    comment rows (first cell starting '#')."""
     import datetime as _dt
 
     import openpyxl
@@ -73,14 +87,17 @@ def _xlsx_records(p: Path, sheet: str) -> list[tuple[int, list[str]]]:
         return str(v)
 
     out = []
+    comments = []
     for i, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
         rec = [text(v) for v in row]
         while rec and rec[-1] == "":
             rec.pop()
-        if any(f.strip() for f in rec) and not rec[0].lstrip().startswith("#"):
+        if rec and rec[0].lstrip().startswith("#"):
+            comments.append(rec[0])
+        elif any(f.strip() for f in rec):
             out.append((i, rec))
     wb.close()
-    return out
+    return out, comments
 
 
 def _csv_records(text: str) -> list[tuple[int, list[str]]] | None:
@@ -130,12 +147,14 @@ def _read_table(
 ) -> pd.DataFrame:
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file():
-        sheet_rows = _xlsx_records(p, sheet)
+        sheet_rows, comments = _xlsx_records(p, sheet)
         if not sheet_rows:
             raise InputError(
                 f"{p}: sheet {sheet!r} is empty; expected a header row with {', '.join(required)}"
             )
-        return _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
+        frame = _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
+        frame.attrs["synthetic"] = _synthetic_comment(comments)
+        return frame
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -171,7 +190,11 @@ def _read_table(
         raise InputError(
             f"{p}: the file is empty; expected a header row with {', '.join(required)}"
         )
-    return _frame(str(p), numbered, required, optional)
+    frame = _frame(str(p), numbered, required, optional)
+    frame.attrs["synthetic"] = _synthetic_comment(
+        [line for line in text[:4096].splitlines()[:20] if line.lstrip().startswith("#")]
+    )
+    return frame
 
 
 def _frame(
@@ -375,7 +398,8 @@ def load_cohort(
         }
     )
     _check_overlaps(use, up)
-    return CohortData(clients, use, cp, up)
+    synthetic = str(cl.attrs.get("synthetic") or su.attrs.get("synthetic") or "")
+    return CohortData(clients, use, cp, up, synthetic)
 
 
 def _check_overlaps(use: pd.DataFrame, path: str) -> None:
