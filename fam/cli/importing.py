@@ -138,6 +138,13 @@ def run_import(
             f"{c['zero_length']} of no length; {c['open_at_to']} open episodes end at {to}, "
             f"{c['cut_at_to']} cut there; {c['overlaps']} overlaps cut short"
         )
+        for arm in ("comparison", "programme"):
+            if arms[arm]:
+                share, care, total = s903.care_share(refs, pl.spells, to, arm)
+                lines.append(
+                    f"{arm} arm: {share:.1%} of child-days in care in the 30 months after "
+                    f"referral ({care} of {total} days observed before {to})"
+                )
         days = s903.days_by_service(pl.spells)
         lines.append(
             "days by category: "

@@ -401,3 +401,33 @@ def frames(
     use = pd.DataFrame(rows, columns=["client_id", "service", "start", "end", "quantity"])
     use = use.sort_values(["client_id", "start", "service"], kind="stable")
     return clients.reset_index(drop=True), use.reset_index(drop=True)
+
+
+def _plus_months(d: _dt.date, months: int) -> _dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    y += d.year
+    last = (_dt.date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1) - _dt.timedelta(days=1)).day
+    return _dt.date(y, m + 1, min(d.day, last))
+
+
+def care_share(
+    referrals: Sequence[Referral], spells: Sequence[Spell], to: _dt.date, arm: str, months: int = 30
+) -> tuple[float, int, int]:
+    """Share of child-days in care (any placement spell) in the `months` after referral, for
+    the children of one arm: days in care / days observed, each child observed from its
+    start_date to start_date + months or `to`, whichever is first (the Essex SIB's "care
+    proportion": total care days / total child days). Returns (share, care days, child days).
+    """
+    window = {
+        r.child: (r.start, min(_plus_months(r.start, months), to))
+        for r in referrals
+        if r.arm == arm
+    }
+    child_days = sum(max(0, (b - a).days) for a, b in window.values())
+    care = 0
+    for s in spells:
+        w = window.get(s.child)
+        if w is None:
+            continue
+        care += max(0, (min(s.end, w[1]) - max(s.start, w[0])).days)
+    return (care / child_days if child_days else float("nan")), care, child_days
