@@ -209,6 +209,8 @@ BAD = {
                          ["referrals.csv: line 2", "arm 'treated'", "programme or comparison"]),
     "referral dd/mm date": ({"referrals__csv": "CHILD,start_date,arm\nC1,01/06/2023,programme\n"},
                             ["referrals.csv: line 2", "start_date", "YYYY-MM-DD"]),
+    "referral before birth": ({"referrals__csv": "CHILD,start_date,arm\nC1,2009-06-01,programme\n"},
+                              ["referrals.csv: line 2", "before the child's date of birth"]),
     "referral twice": ({"referrals__csv": "CHILD,start_date,arm\nC1,2023-06-01,programme\nC1,2023-07-01,programme\n"},
                        ["referrals.csv: line 3", "more than once", "line 2"]),
     "header DOB missing": ({"header__csv": "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nC1,1,,WBRI,A1,,\n"},

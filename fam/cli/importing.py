@@ -90,6 +90,11 @@ def run_import(
             )
         if r.start >= to:
             raise InputError(f"{referrals}: line {r.line}: start_date is on or after --to {to}")
+        born = dob.get(r.child) or cin_dob[r.child]
+        if born > r.start:
+            raise InputError(
+                f"{referrals}: line {r.line}: start_date is before the child's date of birth"
+            )
     for ret in returns:
         for e in ret.episodes:
             if e.child in children and e.child not in dob:
@@ -98,6 +103,16 @@ def run_import(
                     "SSDA903 header; expected every child with episodes in the header"
                 )
     pl = s903.placement_spells(returns, children, to) if returns else None
+    if pl is not None:
+        for ret in returns:
+            for e in ret.episodes:
+                dob_e = dob.get(e.child)
+                if e.child not in children or dob_e is None:
+                    continue
+                if e.start < dob_e:
+                    pl.findings.append(f"{e.file}: line {e.line}: DECOM is before the child's DOB")
+                elif s903.age_years(dob_e, e.start) >= 18:
+                    pl.findings.append(f"{e.file}: line {e.line}: the child is 18 or over at DECOM")
     births = {**cin_dob, **dob}
     findings = (pl.findings if pl else []) + cin_imp.findings
     for r in refs:
