@@ -30,6 +30,7 @@ ENTRY_BEFORE = 0.004  # per month in the two years before referral
 ENTRY_AFTER = 0.035  # per month after referral, comparison arm
 EXIT = 0.025  # per month, care -> home
 MOVE = 0.02  # per month, between placements
+REREFERRAL = 0.02  # per month, a new child-in-need referral after the last one closed
 # where children go on entering care or moving: (state, weight)
 DESTINATIONS = (
     ("kinship", 0.15),
@@ -165,9 +166,23 @@ def _child(
     cin.append((s, close if close < to else None))
     if rng.random() < 0.35:
         a = s + _dt.timedelta(days=int(rng.integers(10, 60)))
-        b = a + _dt.timedelta(days=int(rng.integers(90, 400)))
-        if a < to:
+        b = min(close, a + _dt.timedelta(days=int(rng.integers(90, 400))))
+        if a < min(to, close):
             cpp.append((a, b if b < to else None))
+    # re-referrals after the first episode closes (2% a month), a quarter with a plan
+    t = close
+    while True:
+        t = t + _dt.timedelta(days=max(1, int(_wait(rng, REREFERRAL))))
+        if t >= min(to, eighteen):
+            break
+        close = t + _dt.timedelta(days=int(rng.integers(60, 300)))
+        cin.append((t, close if close < to else None))
+        if rng.random() < 0.25:
+            a = t + _dt.timedelta(days=int(rng.integers(10, 40)))
+            b = min(close, a + _dt.timedelta(days=int(rng.integers(90, 300))))
+            if a < min(to, close):
+                cpp.append((a, b if b < to else None))
+        t = close
     sex = "1" if rng.random() < 0.55 else "2"
     return SynthChild(cid, dob, sex, referral, arm, episodes, cin, cpp)
 
