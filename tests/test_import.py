@@ -317,3 +317,32 @@ def test_example_cohort_is_the_import_of_its_returns(tmp_path: Path) -> None:
     assert code == 0, err
     for name in ("clients.csv", "service_use.csv"):
         assert (tmp_path / "o" / name).read_text() == (data / "cohort" / name).read_text(), name
+
+
+def test_synthetic_returns_are_labelled_and_reproducible(tmp_path: Path) -> None:
+    a = ["synth", "ssda903", "--n", "20", "--comparison", "30", "--seed", "5", "--start", "2023-04"]
+    a += ["--intake-months", "12"]
+    for d in ("a", "b"):
+        r = CliRunner().invoke(cli, [*a, "--out", str(tmp_path / d)])
+        assert r.exit_code == 0, r.output
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "referrals.csv" in files and "header.csv" in files and "README.md" in files
+    assert any(f.startswith("episodes_") for f in files) and any(
+        f.startswith("cin_") for f in files
+    )
+    for f in files:
+        text = (tmp_path / "a" / f).read_text()
+        assert "SYNTHETIC" in text.splitlines()[0] + text.splitlines()[1], f
+        assert text == (tmp_path / "b" / f).read_text(), f
+    # and they import cleanly
+    ret = tmp_path / "a"
+    imp = ["import", "ssda903"]
+    for p in sorted(ret.glob("episodes_*.csv")):
+        imp += ["--episodes", str(p)]
+    for p in sorted(ret.glob("cin_*.xml")):
+        imp += ["--cin", str(p)]
+    imp += ["--header", str(ret / "header.csv"), "--referrals", str(ret / "referrals.csv")]
+    imp += ["--to", "2025-04-01", "--out", str(tmp_path / "o"), "--salt-file", str(tmp_path / "s")]
+    code, text, err = invoke(imp)
+    assert code == 0, err
+    assert "children referred: 50 (20 programme, 30 comparison)" in text
