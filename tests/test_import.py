@@ -106,9 +106,11 @@ def test_hand_extract_report(hand: tuple[Path, str, bytes]) -> None:
     assert "1 open episodes end at 2025-04-01" in text and "1 overlaps cut short" in text
     # comparison: C2 912 days observed (2022-01-10 to 2024-07-10), 92 + 60 in care; C4 821
     # days (2023-01-01 to 2025-04-01), none: 152 / 1733 = 8.8%
-    assert "comparison arm: 8.8% of child-days in care" in text and "(152 of 1733 days" in text
+    assert "comparison arm: 8.8% of child-days in care" in text and "152 of 1733 days" in text
+    # resampling two children: both C4 0%, one of each 8.8%, both C2 152/912 = 16.7%
+    assert "(90% interval 0.0% to 16.7%, resampling children;" in text
     # programme: C1 from 2023-06-01 to 2025-04-01, 670 days, all in care
-    assert "programme arm: 100.0% of child-days in care" in text and "(670 of 670" in text
+    assert "programme arm: 100.0% of child-days in care" in text and "670 of 670" in text
     assert "episodes_2023_24.csv: line 7: PLACE_PROVIDER blank for a U1 placement" in text
     assert "episodes_2024_25.csv: line 5: episode out of order" in text
     assert "child protection plans: 2" in text and "CIN plan days 76" in text

@@ -155,10 +155,11 @@ def run_import(
         )
         for arm in ("comparison", "programme"):
             if arms[arm]:
-                share, care, total = s903.care_share(refs, pl.spells, to, arm)
+                share, care, total, lo, hi = s903.care_share(refs, pl.spells, to, arm)
                 lines.append(
                     f"{arm} arm: {share:.1%} of child-days in care in the 30 months after "
-                    f"referral ({care} of {total} days observed before {to})"
+                    f"referral (90% interval {lo:.1%} to {hi:.1%}, resampling children; "
+                    f"{care} of {total} days observed before {to})"
                 )
         days = s903.days_by_service(pl.spells)
         lines.append(

@@ -411,23 +411,40 @@ def _plus_months(d: _dt.date, months: int) -> _dt.date:
 
 
 def care_share(
-    referrals: Sequence[Referral], spells: Sequence[Spell], to: _dt.date, arm: str, months: int = 30
-) -> tuple[float, int, int]:
+    referrals: Sequence[Referral],
+    spells: Sequence[Spell],
+    to: _dt.date,
+    arm: str,
+    months: int = 30,
+    replicates: int = 2000,
+) -> tuple[float, int, int, float, float]:
     """Share of child-days in care (any placement spell) in the `months` after referral, for
     the children of one arm: days in care / days observed, each child observed from its
     start_date to start_date + months or `to`, whichever is first (the Essex SIB's "care
-    proportion": total care days / total child days). Returns (share, care days, child days).
+    proportion": total care days / total child days). Returns (share, care days, child days,
+    5th and 95th percentiles of the share over `replicates` resamplings of the children with
+    replacement, seed 0).
     """
+    import numpy as np
+
     window = {
         r.child: (r.start, min(_plus_months(r.start, months), to))
         for r in referrals
         if r.arm == arm
     }
-    child_days = sum(max(0, (b - a).days) for a, b in window.values())
-    care = 0
+    kids = sorted(window)
+    pos = {c: i for i, c in enumerate(kids)}
+    total = np.array([max(0, (window[c][1] - window[c][0]).days) for c in kids], dtype=float)
+    care = np.zeros(len(kids))
     for s in spells:
         w = window.get(s.child)
-        if w is None:
-            continue
-        care += max(0, (min(s.end, w[1]) - max(s.start, w[0])).days)
-    return (care / child_days if child_days else float("nan")), care, child_days
+        if w is not None:
+            care[pos[s.child]] += max(0, (min(s.end, w[1]) - max(s.start, w[0])).days)
+    if not len(kids) or total.sum() <= 0:
+        return float("nan"), 0, 0, float("nan"), float("nan")
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(kids), size=(replicates, len(kids)))
+    den = total[idx].sum(axis=1)
+    reps = np.where(den > 0, care[idx].sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+    lo, hi = np.percentile(reps, [5, 95])
+    return float(care.sum() / total.sum()), int(care.sum()), int(total.sum()), float(lo), float(hi)
