@@ -110,7 +110,9 @@ def run_import(
                 if e.child not in children or dob_e is None:
                     continue
                 if e.start < dob_e:
-                    pl.findings.append(f"{e.file}: line {e.line}: DECOM is before the child's DOB")
+                    pl.findings.append(
+                        f"{e.file}: line {e.line}: DECOM is before the child's DOB (DfE rule 302)"
+                    )
                 elif s903.age_years(dob_e, e.start) >= 18:
                     pl.findings.append(f"{e.file}: line {e.line}: the child is 18 or over at DECOM")
     births = {**cin_dob, **dob}
