@@ -348,3 +348,45 @@ def test_synthetic_returns_are_labelled_and_reproducible(tmp_path: Path) -> None
     code, text, err = invoke(imp)
     assert code == 0, err
     assert "children referred: 50 (20 programme, 30 comparison)" in text
+
+
+def test_open_episode_missing_from_the_next_return_is_reported(tmp_path: Path) -> None:
+    # C1's K2 episode, open at the end of 2023-24, is left out of the 2024-25 return: it is
+    # taken as open (to the K3 episode's start, which cuts it) and reported by line
+    folder = tmp_path / "in"
+    shutil.copytree(HAND, folder)
+    lines = (folder / "episodes_2024_25.csv").read_text().splitlines()
+    (folder / "episodes_2024_25.csv").write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    code, text, err = invoke(args(tmp_path / "out", tmp_path / "salt", folder))
+    assert code == 0, err
+    assert (
+        "episodes_2023_24.csv: line 5: episode open at the end of 2023-24 is missing from the "
+        "later return(s)"
+    ) in text
+    assert "care_week_residential_private 261" in text  # cut at the K3 episode: as before
+
+
+def test_overlapping_child_protection_plans_are_cut_and_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(HAND, folder)
+    text = (
+        (folder / "cin_2025.xml")
+        .read_text()
+        .replace(
+            "<ChildProtectionPlans><CPPstartDate>2024-10-01</CPPstartDate></ChildProtectionPlans>",
+            "<ChildProtectionPlans><CPPstartDate>2024-10-01</CPPstartDate></ChildProtectionPlans>"
+            "<ChildProtectionPlans><CPPstartDate>2024-12-01</CPPstartDate>"
+            "<CPPendDate>2025-01-01</CPPendDate></ChildProtectionPlans>",
+        )
+    )
+    (folder / "cin_2025.xml").write_text(text)
+    code, out, err = invoke(args(tmp_path / "out", tmp_path / "salt", folder, cin=True))
+    assert code == 0, err
+    assert (
+        "cin_2025.xml: Child 1: CINdetails 1: ChildProtectionPlans 2: the plan begins before "
+        "the child's previous plan (" in out
+    )
+    use = read(tmp_path / "out" / "service_use.csv")
+    plans = use[use["service"] == "child_protection_plan_month"]
+    assert ("2024-10-01", "2024-12-01") in set(zip(plans["start"], plans["end"], strict=True))
+    assert ("2024-12-01", "2025-01-01") in set(zip(plans["start"], plans["end"], strict=True))

@@ -28,6 +28,7 @@ class CinChild:
     referrals: list[tuple[_dt.date, _dt.date | None]] = field(default_factory=list)
     cin_plans: list[tuple[_dt.date, _dt.date | None]] = field(default_factory=list)
     cpps: list[tuple[_dt.date, _dt.date | None]] = field(default_factory=list)
+    cpp_where: list[str] = field(default_factory=list)  # file: Child i: CINdetails j: ...
 
 
 @dataclass
@@ -106,6 +107,8 @@ def read_census(path: str | Path) -> Census:
                     if e is not None and e < s:
                         raise InputError(f"{wp}: {b} is before {a}")
                     out.append((s, e))
+                    if tag == "ChildProtectionPlans":
+                        rec.cpp_where.append(wp)
         children[cid] = rec
     if year.isdigit():
         y = int(year) - 1  # the census of year Y covers April Y-1 to March Y
@@ -149,6 +152,7 @@ def cin_services(
     ordered = sorted(censuses, key=lambda c: c.year)
     refs: dict[str, list[tuple[_dt.date, _dt.date | None]]] = {}
     plans: dict[str, list[tuple[_dt.date, _dt.date | None]]] = {}
+    where: dict[tuple[str, _dt.date], str] = {}
     cinp: dict[str, list[tuple[_dt.date, _dt.date | None]]] = {}
     dob: dict[str, _dt.date] = {}
     for c in ordered:
@@ -157,6 +161,8 @@ def cin_services(
                 dob[cid] = ch.dob
             refs.setdefault(cid, []).extend(ch.referrals)
             plans.setdefault(cid, []).extend(ch.cpps)
+            for (a, _), w in zip(ch.cpps, ch.cpp_where, strict=True):
+                where[(cid, a)] = w
             cinp.setdefault(cid, []).extend(ch.cin_plans)
     counts = {
         "cin_episodes": 0,
@@ -191,8 +197,8 @@ def cin_services(
             if kept and s < kept[-1].end:
                 counts["cp_overlaps"] += 1
                 findings.append(
-                    f"child protection plan starting {s.isoformat()} begins before the "
-                    "previous plan of the same child ends; that one is cut short"
+                    f"{where[(cid, s)]}: the plan begins before the child's previous plan "
+                    f"({where[(cid, kept[-1].start)]}) ends; that one is cut short"
                 )
                 kept[-1].end = s
                 if kept[-1].end <= kept[-1].start:

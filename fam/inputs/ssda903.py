@@ -324,6 +324,15 @@ def placement_spells(
             counts["zero_length"] += 1
             continue
         by_child.setdefault(e.child, []).append(e)
+    last_year = max(r.year for r in returns)
+    for eps in by_child.values():
+        for e in eps:
+            if e.end is None and e.year < last_year:
+                counts["open_missing_later"] = counts.get("open_missing_later", 0) + 1
+                findings.append(
+                    f"{e.file}: line {e.line}: episode open at the end of {e.year} is missing "
+                    f"from the later return(s); taken as open"
+                )
     spells: list[Spell] = []
     for child in sorted(by_child):
         eps = sorted(by_child[child], key=lambda e: e.start)
