@@ -390,3 +390,22 @@ def test_overlapping_child_protection_plans_are_cut_and_reported(tmp_path: Path)
     plans = use[use["service"] == "child_protection_plan_month"]
     assert ("2024-10-01", "2024-12-01") in set(zip(plans["start"], plans["end"], strict=True))
     assert ("2024-12-01", "2025-01-01") in set(zip(plans["start"], plans["end"], strict=True))
+
+
+def test_a_namespaced_census_reads_as_a_plain_one(tmp_path: Path) -> None:
+    from fam.inputs.cin import read_census
+
+    plain = read_census(HAND / "cin_2024.xml")
+    text = (HAND / "cin_2024.xml").read_text().replace("<Message>", '<Message xmlns="urn:x-test">')
+    (tmp_path / "ns.xml").write_text(text)
+    spaced = read_census(tmp_path / "ns.xml")
+    assert spaced.year == plain.year == "2023-24"
+    assert spaced.children.keys() == plain.children.keys()
+    for k, a in plain.children.items():
+        b = spaced.children[k]
+        assert (a.dob, a.referrals, a.cin_plans, a.cpps) == (
+            b.dob,
+            b.referrals,
+            b.cin_plans,
+            b.cpps,
+        )

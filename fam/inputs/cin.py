@@ -62,6 +62,9 @@ def read_census(path: str | Path) -> Census:
         root = ET.fromstring(raw)
     except ET.ParseError as exc:
         raise InputError(f"{p}: not well-formed XML ({exc}); expected a CIN census file") from None
+    for el in root.iter():  # a namespaced file reads as a plain one
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
     if root.tag != "Message" or root.find("Children") is None:
         raise InputError(
             f"{p}: root element {root.tag!r}; expected a CIN census <Message> with <Children>"
