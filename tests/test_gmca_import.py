@@ -254,6 +254,11 @@ UK_FROM_GMCA = {
     "outpatient_attendance": ("HE8.0", "fiscal", 1),
     "mh_community_contact": ("HE16.0", "fiscal", 1),
     "residential_rehab_week": ("HE2.12", "fiscal", 1),
+    "foster_week_kinship": ("SS2.0", "fiscal", 1),
+    "care_week_supported": ("SS1.0", "fiscal", 365 / 7),
+    "care_week_other": ("SS1.0", "fiscal", 365 / 7),
+    "care_week_placed_for_adoption": ("SS2.0.2", "fiscal", 1),
+    "child_protection_plan_month": ("SS5.0", "fiscal", 6),
 }
 UK_CRIME = {
     "crime_violence_injury": "CR8.3",

@@ -225,6 +225,7 @@ def run(
 
 def _register() -> None:
     from fam.cli.compare import compare
+    from fam.cli.importing import import_
     from fam.cli.scenario import scenario
     from fam.cli.sensitivity import sensitivity
     from fam.cli.synth import synth
@@ -235,6 +236,7 @@ def _register() -> None:
     cli.add_command(sensitivity)
     cli.add_command(scenario)
     cli.add_command(compare)
+    cli.add_command(import_)
 
 
 _register()
