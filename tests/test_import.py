@@ -319,6 +319,10 @@ def test_example_cohort_is_the_import_of_its_returns(tmp_path: Path) -> None:
     assert code == 0, err
     for name in ("clients.csv", "service_use.csv"):
         assert (tmp_path / "o" / name).read_text() == (data / "cohort" / name).read_text(), name
+    # imported from synthetic returns, the cohort says so, and so will every output of it
+    from fam.inputs.loading import load
+
+    assert "synthetic" in load(ROOT / "scenarios" / "edge_of_care_returns.yaml").synthetic.lower()
 
 
 def test_synthetic_returns_are_labelled_and_reproducible(tmp_path: Path) -> None:

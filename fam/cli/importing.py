@@ -44,6 +44,18 @@ def _salt(path: Path, out: Path) -> tuple[bytes, bool]:
     return salt, False
 
 
+def _says_synthetic(path: Path) -> bool:
+    """Whether a return's leading comment (a '#' line, or an XML comment) says its data are
+    synthetic, as `fam synth ssda903` writes."""
+    with open(path, "rb") as f:
+        head = f.read(2048).decode("utf-8", "replace")
+    for line in head.splitlines()[:5]:
+        text = line.strip()
+        if (text.startswith("#") or text.startswith("<!--")) and "synthetic" in text.lower():
+            return True
+    return False
+
+
 def _to_date(text: str) -> _dt.date:
     try:
         return _dt.date.fromisoformat(text)
@@ -129,6 +141,9 @@ def run_import(
     clients, use = s903.frames(refs, births, pseud, spells, cin_imp.events)
     out.mkdir(parents=True, exist_ok=True)
     note = "# imported by fam import from statutory returns; client_id is a salted pseudonym\n"
+    if any(_says_synthetic(f) for f in (*episodes, *headers, *census, referrals)):
+        # carried on, so every output built from this cohort says it is synthetic
+        note += "# SYNTHETIC DATA: imported from synthetic returns, not real children\n"
     for name, frame in (("clients.csv", clients), ("service_use.csv", use)):
         tmp = out / f".{name}.tmp"
         with open(tmp, "w", encoding="utf-8", newline="") as f:
