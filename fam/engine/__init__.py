@@ -779,7 +779,7 @@ def simulate_chunk(
         if mc.bootstrap:
             cf, pg, n, ncomp = _drawn_use(plan, p, seed, first, count, edges)
         else:
-            cf, pg = expected_use(plan, p, edges)
+            cf, pg = expected_use(plan, p, edges, strict=False)  # drawn rows: scaled
             _, _, n, ncomp = central_cells(plan, p)
         f = flows_from_use(plan, plan.year_exp, ones, p, cf, pg, n, ncomp, noise)
     elif mc.bootstrap:
@@ -994,9 +994,11 @@ class Central:
     exposures: dict[str, np.ndarray]  # the fixed sums the workbook multiplies, by year
 
 
-def central_flows(plan: Plan, p: Params, months: bool = False) -> Flows:
+def central_flows(plan: Plan, p: Params, months: bool = False, strict: bool = True) -> Flows:
     """The central case's flows by appraisal year (or calendar month) for parameter values p
-    (one variant per row: the central values, or one-way changes of them)."""
+    (one variant per row: the central values, or one-way changes of them). `strict`: a row
+    of chain moves summing to more than 1 is an error (the central case); else it is scaled
+    to sum to 1, as in a Monte Carlo draw (one-way changes of one move at a time)."""
     mi = plan.inputs
     h = mi.horizon_months
     cells: Cells = central_cells(plan, p)
@@ -1007,16 +1009,17 @@ def central_flows(plan: Plan, p: Params, months: bool = False) -> Flows:
     if plan.tables is None:
         return flows(plan, ex, share, p, *cells, year_of_bucket=ybk)
     edges = np.arange(h + 1) if months else np.arange(0, h + 1, 12)
-    cf, pg = expected_use(plan, p, edges)
+    cf, pg = expected_use(plan, p, edges, strict=strict)
     return flows_from_use(plan, ex, share, p, cf, pg, cells[2], cells[3], None, ybk)
 
 
 def expected_use(
     plan: Plan, p: Params, edges: np.ndarray, window: int | None = None,
-    services: np.ndarray | None = None, ks: np.ndarray | None = None,
+    services: np.ndarray | None = None, ks: np.ndarray | None = None, strict: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Use of both arms [i, s, b] with expected counts: every (intake month, data client)
-    pair weighted by the clients it stands for, at mean engagement (fam.model.slots)."""
+    pair weighted by the clients it stands for, at mean engagement (fam.model.slots).
+    `strict` as in `central_flows`."""
     tab = plan.tables
     assert tab is not None
     mi = plan.inputs
@@ -1028,7 +1031,7 @@ def expected_use(
     w = mi.intake[k] / n
     e = engagement(p)
     fp = p.forms()
-    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e[:, None], True)
+    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e[:, None], strict)
     return slots.slot_use(
         tab, fp, chain_p, k, c, e[:, None], np.zeros((1, len(k)), dtype=np.int64), w, edges,
         window, services,
