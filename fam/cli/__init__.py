@@ -81,10 +81,9 @@ def _salt(client_detail: bool, salt_file: Path | None) -> bytes | None:
 
     if salt_file is None:
         return new_salt()
-    try:
-        salt = salt_file.read_bytes()
-    except OSError as e:
-        raise InputError(f"{salt_file}: cannot read the salt file ({e.strerror})") from None
+    from fam.inputs.files import read_input_bytes
+
+    salt = read_input_bytes(salt_file, "a salt file")
     if len(salt) < 16:
         raise InputError(f"{salt_file}: a salt needs at least 16 bytes; found {len(salt)}")
     return salt

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fam.errors import InputError
+from fam.inputs.files import check_input_file, read_input_bytes
 from fam.vocabulary import DAYS_PER_UNIT, EVENT_UNITS
 
 CLIENT_REQUIRED = ("client_id", "start_date")
@@ -49,6 +50,7 @@ def _xlsx_records(p: Path, sheet: str) -> list[tuple[int, list[str]]]:
 
     import openpyxl
 
+    check_input_file(p, "an .xlsx workbook")
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable workbook is an input error
@@ -136,12 +138,7 @@ def _read_table(
                 f"{p}: sheet {sheet!r} is empty; expected a header row with {', '.join(required)}"
             )
         return _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a CSV file") from None
+    raw = read_input_bytes(p, "a CSV file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

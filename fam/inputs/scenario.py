@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from fam.errors import InputError
+from fam.inputs.files import read_input_bytes
 from fam.model.distributions import Dist, parse_dist
 from fam.vocabulary import DAYS_PER_UNIT, Perspective, is_calendar_month, is_financial_year
 
@@ -804,16 +805,11 @@ def _yaml_problem(e: yaml.YAMLError) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Read a YAML file safely (plain data only, duplicate keys refused); one-line errors."""
+    raw = read_input_bytes(path, "a scenario file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a scenario file") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
     if not text.strip():
         raise InputError(f"{path}: the file is empty; expected scenario keys")
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from fam.errors import InputError
+from fam.inputs.files import check_input_file, read_input_bytes
 from fam.vocabulary import UNITS, VALUE_TYPES, is_financial_year
 
 UNIT_COST_DIR = Path(__file__).parents[2] / "unit_costs"
@@ -109,7 +110,7 @@ def load_deflators(path: str | Path | None = None) -> Deflators:
     if not release and sidecar.exists():
         import yaml
 
-        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(_read_text(sidecar)) or {}
         release = str(data.get("release", "")) if isinstance(data, dict) else ""
     if not release:
         raise InputError(
@@ -160,12 +161,7 @@ def load_deflators(path: str | Path | None = None) -> Deflators:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a CSV file") from None
+    raw = read_input_bytes(path, "a CSV file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -447,9 +443,7 @@ def import_gmca(xlsx_path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    p = Path(xlsx_path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found")
+    p = check_input_file(xlsx_path, "an .xlsx workbook")
     try:
         wb = openpyxl.load_workbook(p, data_only=True, read_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as e:

@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from fam.errors import InputError
+from fam.inputs.files import check_input_file
 from fam.model.distributions import Dist, Fixed, parse_dist
 
 INPUTS = "Inputs"
@@ -492,9 +493,7 @@ def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | N
     """(raw scenario mapping, unit-cost table as edited or None, base folder) from a workbook."""
     import openpyxl
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
+    path = check_input_file(path, "an .xlsx workbook written by fam")
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is an input error
