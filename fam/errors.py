@@ -33,3 +33,8 @@ def echo(value: object, limit: int = ECHO_LIMIT) -> str:
         return repr(value) if isinstance(value, str) else text
     shown = text[:limit]
     return f"{shown!r}… ({len(text):,} characters)" if isinstance(value, str) else f"{shown}…"
+
+
+class OutputError(InputError):
+    """A report that cannot be written (disk full, no permission, another run writing the
+    same folder): one line and exit 2, like bad input, since the user can act on it."""
