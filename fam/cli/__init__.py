@@ -96,7 +96,7 @@ def _money(x: float | None) -> str:
 
 
 @cli.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
     "--iterations",
     "-n",
@@ -144,7 +144,7 @@ def _money(x: float | None) -> str:
 )
 @click.option(
     "--salt-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="With --client-detail: a private file whose bytes salt the pseudonyms, so they are "
     "stable across runs (default: a new random salt each run). Keep it out of the reports.",
 )

@@ -8,7 +8,7 @@ import click
 
 
 @click.command(name="sensitivity")
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--iterations", "-n", type=click.IntRange(1), help="Monte Carlo iterations.")
 @click.option("--seed", type=click.IntRange(0), help="Random seed.")
 @click.option(

@@ -71,7 +71,7 @@ def _check_mode(path: Path, st: os.stat_result, what: str) -> None:
     limit = max_input_bytes()
     if st.st_size > limit:
         raise InputError(
-            f"{path}: {st.st_size:,} bytes is larger than the limit of {limit / MB:,.6g} MB "
+            f"{path}: {st.st_size:,} bytes is larger than the limit of {limit / MB:,.4g} MB "
             f"for an input file; set {LIMIT_ENV} (megabytes) to raise it"
         )
 
@@ -117,7 +117,7 @@ def read_input_bytes(path: str | Path, what: str = "a file") -> bytes:
             got += len(chunk)
             if got > limit:  # the file grew after it was checked
                 raise InputError(
-                    f"{p}: larger than the limit of {limit / MB:,.6g} MB for an input file; "
+                    f"{p}: larger than the limit of {limit / MB:,.4g} MB for an input file; "
                     f"set {LIMIT_ENV} (megabytes) to raise it"
                 )
         return b"".join(chunks)
