@@ -213,10 +213,10 @@ class Cohort(Strict):
     size: int | None = Field(
         None,
         gt=0,
-        le=MAX_CLIENTS,
         json_schema_extra={
             "label": "Clients to project (blank: as many as in the data)",
             "kind": "number",
+            "upper": MAX_CLIENTS,
         },
     )
     intake: Intake = Intake(months=1)
@@ -235,6 +235,16 @@ class Cohort(Strict):
         None,
         json_schema_extra={"label": "Last date the data cover (blank: unknown)", "template": False},
     )
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, n: int | None) -> int | None:
+        if n is not None and n > MAX_CLIENTS:
+            raise ValueError(
+                f"{n:.4g} clients is more than the limit of {MAX_CLIENTS:,} clients (each "
+                "client is drawn in every iteration; a larger cohort would not fit in memory)"
+            )
+        return n
 
     @field_validator("history_from", "observed_to")
     @classmethod

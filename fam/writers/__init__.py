@@ -22,6 +22,7 @@ import os
 import secrets
 import shutil
 import socket
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,40 +85,53 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _lock_owner(lock: Path) -> tuple[int, str]:
+    """(pid, host) written in a lock file; (-1, '') while it is empty or unreadable."""
+    try:
+        pid_text, _, host = lock.read_text(encoding="utf-8").strip().partition(" ")
+        return int(pid_text), host
+    except (OSError, ValueError):
+        return -1, ""
+
+
 @contextmanager
 def _locked(dest: Path) -> Iterator[None]:
     """Hold `.<dest name>.lock` beside dest, created atomically (O_EXCL): exactly one run at a
-    time writes a destination. A lock whose process has died on this machine is taken over."""
+    time writes a destination. A lock whose process has died on this machine (or that stayed
+    empty for a minute: a run killed as it took it) is taken over."""
     lock = dest.with_name(f".{dest.name}.lock")
-    me = f"{os.getpid()} {socket.gethostname()}\n"
-    for _ in range(3):
+    host_here = socket.gethostname()
+    for _ in range(20):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
+            pass
+        except OSError as e:
+            raise OutputError(f"{dest.parent}: cannot write here ({e.strerror or e})") from None
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(f"{os.getpid()} {host_here}\n")
+            break
+        pid, host = _lock_owner(lock)
+        if pid > 0 and (host != host_here or _pid_alive(pid)):
+            raise OutputError(
+                f"{dest}: another fam run (process {pid} on {host or 'this machine'}) is "
+                "writing to this folder; wait for it to finish or use --out for another "
+                f"folder (if no run is going on, delete {lock.name})"
+            )
+        if pid == -1:  # being written this instant, or left empty by a killed run
             try:
-                pid_text, _, host = lock.read_text(encoding="utf-8").strip().partition(" ")
-                pid = int(pid_text)
-            except (OSError, ValueError):
-                pid, host = -1, ""
-            if pid > 0 and (host != socket.gethostname() or _pid_alive(pid)):
-                raise InputError(
-                    f"{dest}: another fam run (process {pid} on {host or 'this machine'}) is "
-                    "writing to this folder; wait for it to finish or use --out for another "
-                    f"folder (if no run is going on, delete {lock.name})"
-                ) from None
-            if pid == -1 and lock.exists():  # being written this instant, or unreadable
-                import time
-
-                time.sleep(0.2)
+                age = time.time() - lock.stat().st_mtime
+            except OSError:
                 continue
-            lock.unlink(missing_ok=True)  # left by a run that was killed
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(me)
-        break
+            if age < 60:
+                time.sleep(0.1)
+                continue
+        lock.unlink(missing_ok=True)  # left by a run that was killed
     else:
-        raise InputError(
-            f"{dest}: cannot take the lock {lock.name}; delete it if no run is going on"
+        raise OutputError(
+            f"{dest}: another fam run is taking the lock {lock.name}; wait for it to finish "
+            "or use --out for another folder"
         )
     try:
         yield
