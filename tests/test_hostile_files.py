@@ -149,7 +149,7 @@ def test_user_text_is_literal_and_quiet(tmp_path: Path) -> None:
     character missing from the font gives no matplotlib warning on stderr."""
     work = hand_copy(tmp_path)
     sc = work / "scenario.yaml"
-    name = r"Cost $\frac{a}{b}$ \alpha $5m 😀 \undefined{"
+    name = r"Cost $\frac{a}{b}$ \alpha $5m 😀 名 \undefined{"  # 名: not in DejaVu Sans
     sc.write_text(sc.read_text().replace("name: Hand-checked fixture", f"name: '{name}'"))
     out = tmp_path / "out"
     r = run(sc, out)
