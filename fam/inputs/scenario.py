@@ -155,6 +155,9 @@ class Strict(BaseModel):
             _check_values(v, "", no_bool, "a number" if numeric else "text")
         elif isinstance(v, str):
             _check_values(v, "", False)
+        elif isinstance(v, dict):  # keys of a mapping of models (effects, services)
+            for k in v:
+                _check_values(k, "", False)
         return v
 
 
@@ -962,7 +965,7 @@ def _expanded_nodes(root: yaml.Node) -> int:
     if total > MAX_YAML_NODES:
         raise YamlTooLarge(
             f"anchors and aliases expand to more than {MAX_YAML_NODES:,} values (a YAML alias "
-            "bomb?); a scenario needs far fewer",
+            "bomb?), or the file holds that many; a scenario needs far fewer",
             root.start_mark,
         )
     return total
