@@ -274,9 +274,14 @@ def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(
     monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
     dest = tmp_path / "report"
     lock = tmp_path / ".report.lock"
-    lock.write_text(f"{os.getpid()} {socket.gethostname()}\n")  # a live process holds it
-    with pytest.raises(InputError, match="another fam run"):
-        write_all(results, dest)
+    lock.write_text(f"{os.getpid()} {socket.gethostname()}\n")
+    with open(lock) as held:
+        if os.name == "posix":  # a live run holds the lock (an flock, as fam takes it)
+            import fcntl
+
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(InputError, match=f"another fam run \\(process {os.getpid()}"):
+            write_all(results, dest)
     assert not dest.exists() and lock.exists()
     # a killed run: its lock (a pid that no longer runs), its temporary folder and a
     # previous report it had moved aside

@@ -6,9 +6,9 @@ existing report is replaced only with `force`.
 
 A report folder holds a marker file (MARKER) saying that fam wrote it; `force` replaces only
 a folder that holds one, so that an output folder pointed at a folder of input data (or any
-other folder) is refused, never emptied. While a report is written, a lock file beside the
-destination (`.<name>.lock`, created atomically) makes a second run into the same folder
-stop with a message instead of racing the first; temporary folders left by a run that was
+other folder) is refused, never emptied. While a report is written, a lock on a file beside
+the destination (`.<name>.lock`) makes a second run into the same folder stop with a message
+instead of racing the first; temporary folders left by a run that was
 killed are removed by the next run into that folder. When `fam run --force` replaces a
 report, a `fam sensitivity` result inside it (its `sensitivity/` folder) is kept: it is moved
 into the new report unchanged (docs/outputs.md).
@@ -94,8 +94,63 @@ def _lock_owner(lock: Path) -> tuple[int, str]:
         return -1, ""
 
 
+def _busy(dest: Path, lock: Path) -> OutputError:
+    pid, host = _lock_owner(lock)
+    who = f"process {pid} on {host or 'this machine'}" if pid > 0 else "another process"
+    return OutputError(
+        f"{dest}: another fam run ({who}) is writing to this folder; wait for it to finish "
+        "or use --out for another folder"
+    )
+
+
 @contextmanager
 def _locked(dest: Path) -> Iterator[None]:
+    """Hold `.<dest name>.lock` beside dest: exactly one run at a time writes a destination.
+
+    On POSIX the lock is an flock on that file, which the system releases when its process
+    ends however it ends, so a killed run never leaves a lock that blocks the next one. The
+    file is removed on release; a run that opened it just before checks, once it holds the
+    lock, that the path still names the file it locked (else it starts again). Elsewhere
+    the file is created atomically (O_EXCL) and a lock of a process that no longer runs is
+    taken over.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        with _locked_exclusive(dest):
+            yield
+        return
+    lock = dest.with_name(f".{dest.name}.lock")
+    for _ in range(50):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as e:
+            raise OutputError(f"{dest.parent}: cannot write here ({e.strerror or e})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise _busy(dest, lock) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file as we opened it: start again
+    else:
+        raise _busy(dest, lock)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+
+
+@contextmanager
+def _locked_exclusive(dest: Path) -> Iterator[None]:
     """Hold `.<dest name>.lock` beside dest, created atomically (O_EXCL): exactly one run at a
     time writes a destination. A lock whose process has died on this machine (or that stayed
     empty for a minute: a run killed as it took it) is taken over."""
