@@ -253,6 +253,32 @@ def test_force_keeps_a_sensitivity_result(
     assert not (dest / "notes.txt").exists()
 
 
+def test_a_failed_swap_puts_the_report_and_its_sensitivity_result_back(
+    results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "report"
+    previous_report(dest)
+    (dest / "sensitivity").mkdir()
+    (dest / "sensitivity" / MARKER).write_text('{"kind": "sensitivity"}')
+    monkeypatch.setattr(fam.writers.briefing, "write_briefing", stub_writer)
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
+    rename = Path.rename
+
+    def failing(self: Path, target: Any) -> Any:
+        if self.name.startswith(".report.tmp-"):
+            raise OSError(5, "Input/output error")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError):
+        write_all(results, dest, force=True)
+    assert (dest / "sensitivity" / MARKER).exists()
+    (dest / "sensitivity" / MARKER).unlink()
+    (dest / "sensitivity").rmdir()
+    assert_intact(dest)
+    assert leftovers(tmp_path) == []
+
+
 def test_a_sensitivity_result_alone_does_not_block_a_run(
     results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,6 @@ import secrets
 import shutil
 import socket
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -231,6 +230,32 @@ def _mkdir_shared(parent: Path, prefix: str) -> Path:
     raise FileExistsError(f"{parent}: cannot make a temporary folder {prefix}*")
 
 
+def _swap(tmp: Path, dest: Path) -> Path | None:
+    """Move tmp into place as dest; return the previous dest, moved aside (None if none).
+    A fam sub-folder kept across replacements (KEPT) moves from the old into the new; if the
+    swap fails, everything is put back as it was."""
+    old = None
+    moved: list[str] = []
+    try:
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old-{tmp.name[-8:]}")
+            dest.rename(old)
+            for name in KEPT:
+                sub = old / name
+                if not (tmp / name).exists() and sub.is_dir() and marker_kind(sub):
+                    sub.rename(tmp / name)
+                    moved.append(name)
+        tmp.rename(dest)
+    except BaseException:
+        if old is not None:
+            for name in moved:
+                (tmp / name).rename(old / name)
+            if not dest.exists():
+                old.rename(dest)
+        raise
+    return old
+
+
 @contextmanager
 def staged(dest: Path, *, force: bool = False, kind: str = "run") -> Iterator[Path]:
     """A temporary folder beside `dest` to write into; moved into place only if the block
@@ -255,20 +280,12 @@ def staged(dest: Path, *, force: bool = False, kind: str = "run") -> Iterator[Pa
                 json.dumps({"written_by": f"fam {__version__}", "kind": kind}) + "\n",
                 encoding="utf-8",
             )
-            old = None
-            if dest.exists():
-                for name in KEPT:
-                    sub = dest / name
-                    if not (tmp / name).exists() and sub.is_dir() and marker_kind(sub):
-                        sub.rename(tmp / name)
-                old = dest.with_name(f".{dest.name}.old-{tmp.name[-8:]}")
-                dest.rename(old)
-            tmp.rename(dest)
+            old = _swap(tmp, dest)
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            full = _no_space(exc) if isinstance(exc, OSError | zlib.error | ValueError) else None
+            full = _no_space(exc)
             if full is not None:
                 raise OutputError(
                     f"{dest}: {(full.strerror or 'no space left on device').lower()} while writing the "
