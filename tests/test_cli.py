@@ -27,9 +27,16 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
     r = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["iterations.csv", "scenario.pdf", "scenario.xlsx", "summary.json"]
+    # the four files, and the marker that says fam wrote the folder (--force replaces only such)
+    assert names == [
+        ".fam-report",
+        "iterations.csv",
+        "scenario.pdf",
+        "scenario.xlsx",
+        "summary.json",
+    ]
     for p in out.iterdir():
-        assert str(p) in r.stdout
+        assert str(p) in r.stdout or p.name == ".fam-report"
     assert "NPV £1,994" in r.stdout
     assert "£1.66 back per £1" in r.stdout
     assert "chance of breaking even 100%" in r.stdout

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fam.errors import InputError
+from fam.errors import InputError, echo
+from fam.inputs.files import check_input_file, read_input_bytes
 from fam.vocabulary import DAYS_PER_UNIT, EVENT_UNITS
 
 CLIENT_REQUIRED = ("client_id", "start_date")
@@ -63,6 +65,7 @@ def _xlsx_records(p: Path, sheet: str) -> tuple[list[tuple[int, list[str]]], lis
 
     import openpyxl
 
+    check_input_file(p, "an .xlsx workbook")
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable workbook is an input error
@@ -155,12 +158,7 @@ def _read_table(
         frame = _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
         frame.attrs["synthetic"] = _synthetic_comment(comments)
         return frame
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a CSV file") from None
+    raw = read_input_bytes(p, "a CSV file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -239,6 +237,17 @@ def _frame(
     return df
 
 
+def _cell(df: pd.DataFrame, i: object, col: str) -> str:
+    """A cell's value for an error line: capped (fam.errors.echo), and not shown when it may
+    be a client identifier: when it equals any client_id of the file, or when the row's own
+    client_id looks like a date or number (the columns are then likely shifted)."""
+    v = str(df.at[i, col])
+    own = str(df.at[i, "client_id"]) if "client_id" in df else ""
+    if "client_id" in df and (v in set(df["client_id"]) or re.fullmatch(r"[\d\-/.: ]*", own)):
+        return "(a value not shown: it may be a client identifier)"
+    return echo(v)
+
+
 def _parse_dates(df: pd.DataFrame, col: str, path: str, allow_blank: bool) -> pd.Series:
     s = df[col].fillna("")
     blank = s == ""
@@ -252,14 +261,14 @@ def _parse_dates(df: pd.DataFrame, col: str, path: str, allow_blank: bool) -> pd
     if bad.any():
         i = bad.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)} "
             "is not a date; expected YYYY-MM-DD"
         )
     odd = (out < pd.Timestamp(DATE_RANGE[0])) | (out > pd.Timestamp(DATE_RANGE[1]))
     if odd.any():
         i = odd.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} is outside "
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)} is outside "
             f"{DATE_RANGE[0]} to {DATE_RANGE[1]}; check the year"
         )
     return out
@@ -271,7 +280,7 @@ def _bools(df: pd.DataFrame, col: str, path: str, default: bool) -> np.ndarray:
     if not ok.all():
         i = (~ok).idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r}; expected true or false"
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)}; expected true or false"
         )
     vals = s.isin(TRUE).to_numpy()
     return np.where(s.to_numpy() == "", default, vals)
@@ -284,7 +293,7 @@ def _numbers(df: pd.DataFrame, col: str, path: str, default: float) -> np.ndarra
     if bad.any():
         i = bad.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)} "
             "is not a finite number"
         )
     return num.to_numpy(dtype=float)
@@ -326,7 +335,7 @@ def load_cohort(
     if bad_arm.any():
         i = bad_arm.idxmax()
         raise InputError(
-            f"{cp}: line {cl.at[i, '_line']}: arm {arm[i]!r}; expected programme or comparison"
+            f"{cp}: line {cl.at[i, '_line']}: arm {_cell(cl, i, 'arm')}; expected programme or comparison"
         )
     age = cl["age_at_start"]
     age_num = pd.to_numeric(age.where(age != "", None), errors="coerce")
@@ -334,7 +343,7 @@ def load_cohort(
     if bad_age.any():
         i = bad_age.idxmax()
         raise InputError(
-            f"{cp}: line {cl.at[i, '_line']}: age_at_start {age[i]!r}; expected a number 0-120"
+            f"{cp}: line {cl.at[i, '_line']}: age_at_start {_cell(cl, i, 'age_at_start')}; expected a number 0-120"
         )
     clients = pd.DataFrame(
         {
@@ -361,7 +370,7 @@ def load_cohort(
     if unknown.any():
         i = unknown.idxmax()
         raise InputError(
-            f"{up}: line {su.at[i, '_line']}: unknown service {su.at[i, 'service']!r}; "
+            f"{up}: line {su.at[i, '_line']}: unknown service {_cell(su, i, 'service')}; "
             "expected a service code from the scenario's unit-cost tables"
         )
     s_start = _parse_dates(su, "start", up, allow_blank=False)

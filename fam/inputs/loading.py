@@ -33,6 +33,7 @@ from fam.inputs.cohort import (
     observed_follow_up,
     rows_outside_windows,
 )
+from fam.inputs.files import check_input_file, read_input_bytes
 from fam.inputs.forms_schema import check_forms, resolve_services
 from fam.inputs.scenario import Scenario, canonical_json, parse_scenario, read_yaml
 from fam.inputs.unit_costs import (
@@ -200,17 +201,27 @@ def load_optimism_bias() -> dict[int, dict[str, float]]:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_input_bytes(path)).hexdigest()
 
 
 def _resolve(base: Path, rel: str, key: str, scenario_path: Path) -> Path:
-    p = (base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
-    if not p.exists():
+    """The input file a scenario key names; refused unless it is a regular file within the
+    size limit (fam.inputs.files), before anything reads it."""
+    p = base / rel if not Path(rel).is_absolute() else Path(rel)
+    try:
+        p = p.resolve()
+    except (OSError, RuntimeError):  # a symbolic-link loop (RuntimeError before Python 3.13)
+        raise InputError(
+            f"{scenario_path}: {key}: {rel}: a loop of symbolic links; expected a file"
+        ) from None
+    if not p.exists() and not p.is_symlink():
         raise InputError(
             f"{scenario_path}: {key}: file not found: {rel} (relative to the scenario)"
         )
-    if p.is_dir():
-        raise InputError(f"{scenario_path}: {key}: {rel} is a folder; expected a file")
+    try:
+        check_input_file(p)
+    except InputError as e:
+        raise InputError(f"{scenario_path}: {key}: {e}") from None
     return p
 
 
