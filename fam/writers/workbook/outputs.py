@@ -188,7 +188,7 @@ def write_outputs(
         ws.write_formula(r, col, f"=SUM({L}{a1}:{L}{a2})", bk.out_money, tot)
     agency_total = r
     r += 1
-    ws.write(r, 0, "Who pays: programme costs (£ PV), paid by the commissioner", bk.bold)
+    ws.write(r, 0, "Who pays: programme costs (£ PV); by funder on the Agencies sheet", bk.bold)
     ws.write_formula(r, 1, "=out_costs", bk.out_money, float(c.costs))
     r += 2
     # by year
