@@ -32,6 +32,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from fam.analyses.ledger import INVESTORS  # noqa: E402
 from fam.model.finance import payback_years  # noqa: E402
 from fam.vocabulary import (
     MONTH_IN_UNIT,  # noqa: E402
@@ -66,8 +67,6 @@ if TYPE_CHECKING:
     from fam.inputs.loading import Input, ModelInputs
 
 __all__ = ["write_briefing", "headline_text"]
-
-PAYER = "Programme costs (commissioner)"
 
 PROGRAMMES = {
     "mst": "Multisystemic Therapy (MST)",
@@ -570,27 +569,102 @@ def _bcr(doc: Doc, results: Results) -> None:
 
 
 def _agencies(doc: Doc, results: Results) -> None:
+    """Who invests, who saves: the agency ledger (fam.analyses.ledger) as a table a board
+    member reads across, and a chart of what each agency puts in, gets back and nets."""
     sc = results.inputs.scenario
-    ag = results.by_agency()
-    n = len(ag) + 1
+    lg = results.ledger_frame()
+    persp = PERSPECTIVE_DESCRIPTION[sc.perspective].split(" (")[0]
+    doc.heading("Who invests, who saves")
+    funders = sc.programme_costs.funders
+    said = " and ".join(f"{a} ({pct(s)})" for a, s in funders.items())
+    bond = results.sib
+    text = (
+        f"Central case, £ present value at {sc.price_base_year} prices, {persp} perspective. "
+        f"The programme's costs are paid by {said}"
+    )
+    if bond is not None:
+        c = bond.central
+        inv = float(lg.loc[INVESTORS, "programme_cost"]) if INVESTORS in lg.index else 0.0
+        text += (
+            f", except what the bond's investors fund ({money(inv)}; "
+            f"{money(c['investor_drawdown'])} drawn down in cash, as the bond's pages count "
+            f"it). Outcome payments ({money(c['outcome_payments_pv'])}) pass from the payers to "
+            "the investors and add nothing to the total"
+        )
+    text += (
+        ". Net = savings − cost ± payments; the nets add up to the net present value. An "
+        "agency that pays but does not save is the 'wrong pocket' problem."
+    )
+    doc.text(text, size=9.5, after=0.1)
+    rows = []
+    for name, r in lg.iterrows():
+        ret = r["return_per_pound"]
+        rows.append(
+            [
+                str(name),
+                money(r["programme_cost"]) if r["programme_cost"] else "–",
+                money(r["transfers"], signed=True) if r["transfers"] else "–",
+                money(r["savings"]) if r["savings"] else "–",
+                money(r["cashable"]) if r["cashable"] else "–",
+                money(r["net"], signed=True),
+                per_pound(ret) if np.isfinite(ret) else "–",
+                pct(r["prob_net_positive"]),
+            ]
+        )
+    tot = lg.sum(numeric_only=True)
+    rows.append(
+        [
+            "All agencies",
+            money(tot["programme_cost"]),
+            money(tot["transfers"], signed=True) if bond is not None else "–",
+            money(tot["savings"]),
+            money(tot["cashable"]),
+            money(tot["net"], signed=True),
+            per_pound(float(results.central_headline()["bcr"])),
+            pct(float(np.mean(results.npv > 0))),
+        ]
+    )
+    doc.table(
+        "Who invests, who saves (central case, £ present value)",
+        [
+            Column("Agency", 0.24),
+            Column("Cost", 0.1, "right"),
+            Column("Outcome payments", 0.13, "right"),
+            Column("Savings", 0.1, "right"),
+            Column("of which cashable", 0.11, "right"),
+            Column("Net position", 0.11, "right"),
+            Column("£ back per £1", 0.09, "right"),
+            Column("Chance net > 0", 0.11, "right"),
+        ],
+        rows,
+        size=8.5,
+        bold_first=True,
+        note=(
+            "Cost: the agency's share of the programme's costs. £ back per £1: savings and "
+            "payments received per £1 of cost and payments made ('–': it puts nothing in). "
+            f"Chance net > 0: share of the {results.iterations:,} simulations in which the "
+            "agency comes out ahead."
+        ),
+    )
+    put_in = lg["programme_cost"] + np.maximum(-lg["transfers"], 0.0)
+    back = lg["savings"] + np.maximum(lg["transfers"], 0.0)
     ax = doc.figure(
-        "Who pays and who saves",
-        "Central case. Savings: the fall in each agency's costs; the dark hatched part could "
-        "be released as cash. The scenario does not say who pays for the programme, so its "
-        "costs are shown as the commissioner's.",
-        height=max(2.6, 0.34 * n + 1.25),
+        "Who invests, who saves",
+        "Central case. Left: what each agency puts in; right: what comes back (the dark "
+        "hatched part is savings that could be released as cash); diamond: its net position.",
+        height=max(2.4, 0.3 * (len(lg) + 1) + 1.2),
         left=1.75,
         right=0.1,
-        bottom=0.85,
+        bottom=0.95,
     )
-    charts.agency_chart(
+    charts.ledger_chart(
         ax,
-        [str(a) for a in ag.index],
-        ag["central_benefits"].to_numpy(dtype=float).tolist(),
-        ag["cashable"].to_numpy(dtype=float).tolist(),
-        float(results.central.costs),
-        PAYER,
-        f"Costs (left) and savings (right), {_money_label(sc)}",
+        [str(a) for a in lg.index],
+        put_in.tolist(),
+        back.tolist(),
+        lg["cashable"].tolist(),
+        lg["net"].tolist(),
+        f"Puts in (left) and gets back (right), {_money_label(sc)}",
     )
 
 
