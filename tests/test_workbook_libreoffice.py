@@ -156,16 +156,24 @@ def test_libreoffice_recomputes_the_forms(case: str, tmp_path: Path) -> None:
 
 
 def test_libreoffice_recomputes_the_agency_ledger(tmp_path: Path) -> None:
-    """Two funders, attribution and displacement (tests/test_ledger.py works it by hand)."""
+    """Two funders, attribution and displacement (tests/test_ledger.py works it by hand), and
+    A&E as a transfer: in the fiscal perspectives, not in public value."""
     from fam.inputs.loading import load
+
+    folder = tmp_path / "hand"
+    shutil.copytree(HAND.parent, folder)
+    csv = folder / "unit_costs.csv"
+    csv.write_text(csv.read_text().replace("Acute trust,fiscal,0.5", "Acute trust,transfer,0.5"))
 
     over = {
         "programme_costs.funders": {"commissioner": 0.6, "NHS": 0.4},
         "additionality": {"attribution": 0.2, "displacement": {"dist": "uniform", "low": 0.0,
                                                                "high": 0.2}},
     }  # fmt: skip
-    res = api.run(load(HAND, over), iterations=20)
+    res = api.run(load(folder / "scenario.yaml", over), iterations=20)
     assert res.central_headline()["npv"] == pytest.approx(595.76, abs=0.005)
+    # public value: the care saving only, 0.72 x (1,820 + 1,820 / 1.035)
+    assert res.central.benefits[2] == pytest.approx(0.72 * (1820 + 1820 / 1.035), abs=1e-9)
     wb = tmp_path / "wb.xlsx"
     write_workbook(res, wb)
     gap = assert_matches_python(res, libreoffice.recalc(wb, tmp_path / "lo"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import xl_col_to_name
 
 from fam.inputs.workbook_input import UNIT_COSTS
+from fam.vocabulary import PUBLIC_VALUE_TYPES, VALUE_TYPES
 from fam.writers.workbook.layout import HDR, PERSPECTIVES, YC, rng
 
 if TYPE_CHECKING:
@@ -85,8 +86,16 @@ def write_checks(
             f"IF(COUNT({ucr})=ROWS({ucr}),IF(MIN({ucr})>=0,1,0),0)",
         ),
         (
-            "Savings rows (PV) add up to public-value benefits",
-            near(f"SUM({C}!{tc}{v1}:{tc}{v2})", f"{C}!{tc}{calc.persp['public_value'] + 1}"),
+            "Savings rows (PV) other than transfers add up to public-value benefits",
+            near(
+                f"SUM({C}!{tc}{v1}:{tc}{v2})"
+                + "".join(
+                    f'-SUMIF({C}!$C{v1}:$C{v2},"{t}",{C}!{tc}{v1}:{tc}{v2})'
+                    for t in VALUE_TYPES
+                    if t not in PUBLIC_VALUE_TYPES
+                ),
+                f"{C}!{tc}{calc.persp['public_value'] + 1}",
+            ),
         ),
         (
             "Discounted savings by year add up to the row totals",
