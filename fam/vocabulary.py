@@ -69,7 +69,7 @@ PERSPECTIVE_LABEL: dict[str, str] = {
 PERSPECTIVE_DESCRIPTION: dict[str, str] = {
     "fiscal": "fiscal (savings to public budgets)",
     "fiscal_cashable": "fiscal cashable (only savings that can be taken out as cash)",
-    "public_value": "public value (fiscal, economic and social value)",
+    "public_value": "public value (fiscal, economic and social value, without transfers)",
 }
 
 # what each perspective counts, keyed by perspective (the weights of a cost row of a value type

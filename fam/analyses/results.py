@@ -55,6 +55,8 @@ class Results(Run):
             "seed": self.seed,
             "iterations": self.iterations,
             "price_base_year": sc.price_base_year,
+            # the headline perspective: of central.benefits and by_agency's savings and net
+            "perspective": sc.perspective,
             "inputs_sha256": dict(self.inputs.inputs_sha256),
             "central": self.central_headline(),
             "monte_carlo": {
