@@ -652,7 +652,7 @@ def _agencies(doc: Doc, results: Results) -> None:
         "Who invests, who saves",
         "Central case. Left: what each agency puts in; right: what comes back (the dark "
         "hatched part is savings that could be released as cash); diamond: its net position.",
-        height=max(2.4, 0.3 * (len(lg) + 1) + 1.2),
+        height=max(2.9, 0.32 * (len(lg) + 1) + 1.3),
         left=1.75,
         right=0.1,
         bottom=0.95,
@@ -731,8 +731,9 @@ def _shown_inputs(mi: ModelInputs) -> list[Input]:
     for inp in mi.uncertain_inputs():
         if inp.name.startswith("unit_cost."):
             continue  # shown with the unit costs
-        if inp.name.startswith("programme_costs.") and inp.dist.is_fixed and inp.central == 0:
-            continue
+        zero = inp.dist.is_fixed and inp.central == 0
+        if inp.name.startswith(("programme_costs.", "additionality.")) and zero:
+            continue  # none (method notes say so for additionality)
         out.append(inp)
     return out
 
@@ -823,6 +824,18 @@ def _unit_cost_table(doc: Doc, results: Results) -> None:
 # ---------------------------------------------------------------------------- method notes
 
 
+def _additionality_text(mi: ModelInputs) -> str:
+    a, d = mi.attribution, mi.displacement
+    if a.dist.is_fixed and d.dist.is_fixed and a.central == 0 and d.central == 0:
+        return "No attribution or displacement is assumed: every saving is the programme's own."
+    return (
+        f"Each is × (1 − attribution) × (1 − displacement): attribution {pct(a.central)} (the "
+        f"share due to other services), displacement {pct(d.central)} (the share moved "
+        f"elsewhere), so {pct((1 - a.central) * (1 - d.central))} of each saving counts in the "
+        "central case."
+    )
+
+
 def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
     mi = results.inputs
     sc = mi.scenario
@@ -857,7 +870,8 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "Benefits (savings)",
             "The present value of savings to public services: the cost of the services "
             "clients would have used without the programme (the counterfactual) minus the "
-            "cost of the services they use with it, priced with the unit costs above.",
+            "cost of the services they use with it, priced with the unit costs above. "
+            + _additionality_text(mi),
         ],
         ["Costs", "The present value of programme costs."],
         [
@@ -881,7 +895,8 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "Perspectives",
             "Fiscal counts savings to public budgets; fiscal cashable only the share that can "
             "be released as cash (for example when a placement or bed is closed); public value "
-            "adds economic and social value. This briefing uses the "
+            "adds economic and social value (not transfers such as benefit payments). This "
+            "briefing uses the "
             f"{PERSPECTIVE_DESCRIPTION[sc.perspective]} perspective.",
         ],
         ["Optimism bias", opt],

@@ -215,7 +215,7 @@ def ledger_chart(
     ax.set_xlabel(xlabel)
     style_axes(ax)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, frameon=False, fontsize=8)
 
 
 def tornado_chart(
