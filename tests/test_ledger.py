@@ -153,3 +153,13 @@ def test_bad_additionality_is_a_one_line_error(tmp_path) -> None:
     assert out.stderr.strip().count("\n") == 0
     assert "additionality.attribution" in out.stderr and "between 0 and 1" in out.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_funder_that_also_saves_has_one_row() -> None:
+    # the local authority pays all £3,000 and saves £3,578.45 (tests/test_hand.py): net
+    # +£578.45, £1.19 back per £1; the NHS saves £1,415.65 and pays nothing
+    res = api.run(load(HAND, {"programme_costs.funders": {"Local authority": 1}}), iterations=20)
+    lg = res.ledger_frame()
+    assert list(lg.index) == ["Local authority", "NHS"]
+    assert lg["net"].round(2).tolist() == [578.45, 1415.65]
+    assert round(lg.loc["Local authority", "return_per_pound"], 4) == round(3578.4541 / 3000, 4)
