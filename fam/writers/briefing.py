@@ -177,7 +177,7 @@ def _value(name: str, x: float | None, signed_effects: bool = True) -> str:
     assert x is not None
     if name.startswith("effects."):
         return pct(x, signed=signed_effects)
-    if name.startswith(("counterfactual.trend", "engagement.")):
+    if name.startswith(("counterfactual.trend", "engagement.", "additionality.")):
         return pct(x)
     if name.startswith(("programme_costs.", "unit_cost.")):
         return money_exact(x)
