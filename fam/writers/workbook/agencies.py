@@ -77,6 +77,8 @@ def write_agencies(
             ws.write_formula(r, 1, v, bk.money, float(res.central.costs))
         else:
             ws.write_number(r, 1, v, bk.v_money)
+            if sib is None:
+                ws.write(r, 2, "0: the scenario has no social impact bond", bk.note)
         cells[k] = f"$B${r + 1}"
         r += 1
     r += 1
