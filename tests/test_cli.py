@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.util import FIXTURES, run_cli
 
 
@@ -47,6 +49,7 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
         "seed",
         "iterations",
         "price_base_year",
+        "perspective",
         "inputs_sha256",
         "central",
         "monte_carlo",
@@ -59,6 +62,12 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
     assert set(s["central"]) == {"costs", "benefits", "npv", "bcr", "roi", "payback_years"}
     assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive", "payback"}
     assert set(s["monte_carlo"]["npv"]) == {"mean", "p5", "p50", "p95"}
+    assert s["perspective"] == "fiscal"
+    # the agency ledger: costs add up to the programme's, nets to the NPV
+    ag = s["by_agency"]
+    assert list(ag) == ["commissioner", "Local authority", "NHS"]
+    assert sum(a["programme_cost"] for a in ag.values()) == pytest.approx(s["central"]["costs"])
+    assert sum(a["net"] for a in ag.values()) == pytest.approx(s["central"]["npv"])
 
     again = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "--quiet")
     assert again.returncode == 2

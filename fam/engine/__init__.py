@@ -25,7 +25,7 @@ from fam.model import projection, slots
 from fam.model.distributions import stream_key, uniforms
 from fam.model.finance import bcr, discount_factors, payback_years
 from fam.model.profiles import Exposure, exposure, profile
-from fam.vocabulary import DAYS_PER_UNIT, MONTH_IN_UNIT, PERSPECTIVES
+from fam.vocabulary import DAYS_PER_UNIT, MONTH_IN_UNIT, PERSPECTIVE_VALUE_TYPES, PERSPECTIVES
 
 BLOCK = 50  # iterations per random-number block (results do not depend on chunking)
 _MAX_CELLS = 4_000_000  # chunk so that iterations x clients stays below this
@@ -55,8 +55,13 @@ class Plan:
 
 
 def perspective_weights(value_type: np.ndarray, cashable: np.ndarray) -> np.ndarray:
-    fiscal = (value_type == "fiscal").astype(float)
-    return np.stack([fiscal, fiscal * cashable, np.ones_like(fiscal)])
+    """[perspective, r]: the share of each cost row's saving each perspective counts
+    (fam.vocabulary.PERSPECTIVE_VALUE_TYPES; the cashable perspective its cashable share)."""
+    counted = {
+        p: np.isin(value_type, PERSPECTIVE_VALUE_TYPES[p]).astype(float) for p in PERSPECTIVES
+    }
+    counted["fiscal_cashable"] = counted["fiscal_cashable"] * cashable
+    return np.stack([counted[p] for p in PERSPECTIVES])
 
 
 def make_plan(mi: ModelInputs) -> Plan:
@@ -197,6 +202,8 @@ class Params:
     per_client_month: np.ndarray
     per_completed_case: np.ndarray
     fixed_per_year: np.ndarray
+    attribution: np.ndarray  # [i] additionality: share of the benefits due to others
+    displacement: np.ndarray  # [i] share of the benefits moved elsewhere, not saved
     # per-service forms (empty [i, 0] without them): fam.model.slots.FormParams
     trend_s: np.ndarray  # [i, s] each service's own-baseline trend
     rates: np.ndarray  # [i, rate values]
@@ -234,6 +241,8 @@ def _params(mi: ModelInputs, value: Callable[[Input], np.ndarray], n: int) -> Pa
         per_client_month=value(pc["per_client_month"]),
         per_completed_case=value(pc["per_completed_case"]),
         fixed_per_year=value(pc["fixed_per_year"]),
+        attribution=value(mi.attribution),
+        displacement=value(mi.displacement),
         **_form_params(mi, value, n),
     )
 
@@ -355,7 +364,14 @@ def flows_from_use(
         cf, pg = noise(cf, pg)
     ob_e = plan.ob_effect if plan.ob_effect is not None else np.zeros(len(plan.ob_benefit))
     cf_gbp, pg_gbp, savings = projection.price(
-        cf, pg, plan.row_s, p.unit_cost, plan.ob_benefit, ob_e, year_of_bucket
+        cf,
+        pg,
+        plan.row_s,
+        p.unit_cost,
+        plan.ob_benefit,
+        ob_e,
+        year_of_bucket,
+        projection.additionality(p.attribution, p.displacement),
     )
     parts = cost_parts(plan, ex, fixed_share, p, n, ncomp)
     return Flows(cf, pg, cf_gbp, pg_gbp, savings, parts.sum(axis=1), parts)

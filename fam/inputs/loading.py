@@ -52,6 +52,7 @@ from fam.model.forms import (
     monthly_states,
     start_state_from_spells,
 )
+from fam.vocabulary import FISCAL_VALUE_TYPES
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,13 @@ class ModelInputs:
     # the cohort files' own note that they are synthetic ('' for real data): every output
     # built from them says so (docs/outputs.md)
     synthetic: str = ""
+    # additionality: benefits x (1 - attribution) x (1 - displacement)
+    attribution: Input = field(
+        default_factory=lambda: Input("additionality.attribution", fixed(0.0), lower=0, upper=1)
+    )
+    displacement: Input = field(
+        default_factory=lambda: Input("additionality.displacement", fixed(0.0), lower=0, upper=1)
+    )
 
     @property
     def horizon_months(self) -> int:
@@ -178,6 +186,7 @@ class ModelInputs:
         out = [self.trend, self.completion, self.non_completer_effect]
         out += [e.change for e in self.effects if e.change is not None]
         out += list(self.programme_costs.values())
+        out += [self.attribution, self.displacement]
         seen: set[str] = set()
         uniq = []
         if self.forms is not None:
@@ -541,7 +550,7 @@ def load_from_scenario(
                 f"arm 'comparison' in {sc.cohort.clients}; found {comp.size}"
             )
         weights = np.zeros(len(services))
-        fiscal = rows[rows["value_type"] == "fiscal"]
+        fiscal = rows[rows["value_type"].isin(FISCAL_VALUE_TYPES)]
         np.add.at(weights, fiscal["s_index"].to_numpy(), fiscal["cost_uprated"].to_numpy())
         assert observed_to is not None
         point, reps, info = comparison_trend(
@@ -578,6 +587,7 @@ def load_from_scenario(
         notes["comparison"] = info
     names = [i.name for i in [*uc_inputs, *money.values()]]
     names += ["counterfactual.trend", "engagement.completion", "engagement.non_completer_effect"]
+    names += ["additionality.attribution", "additionality.displacement"]
     names += [e.change.name for e in effects if e.change is not None]
     correlations = []
     for g, c in enumerate(sc.correlations):
@@ -645,6 +655,24 @@ def load_from_scenario(
         ),
         forms=forms,
         synthetic=cohort.synthetic,
+        attribution=_additionality(sc, "attribution"),
+        displacement=_additionality(sc, "displacement"),
+    )
+
+
+def _additionality(sc: Scenario, key: str) -> Input:
+    add = sc.additionality
+    labels = {
+        "attribution": "Attribution (share of the benefits due to others)",
+        "displacement": "Displacement (share of the benefits moved elsewhere)",
+    }
+    return Input(
+        f"additionality.{key}",
+        getattr(add, key),
+        lower=0.0,
+        upper=1.0,
+        label=labels[key],
+        source=add.source or sc.sources.get(f"additionality.{key}", ""),
     )
 
 

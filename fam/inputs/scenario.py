@@ -260,6 +260,10 @@ class Cohort(Strict):
         return d
 
 
+DEFAULT_FUNDER = "commissioner"  # who pays when the scenario does not say
+FUNDER_TOLERANCE = 1e-9  # how far the funders' shares may sum from 1 (rounding only)
+
+
 class ProgrammeCosts(Strict):
     per_client: DistField = Field(
         parse_dist(0),
@@ -300,7 +304,32 @@ class ProgrammeCosts(Strict):
     confidence: int = Field(
         2, ge=1, le=6, json_schema_extra={"label": "Confidence grade of the costs (optimism bias)"}
     )
+    # who pays the programme's costs: agency -> share (shares sum to 1); an agency named as
+    # in the unit-cost tables' `agency` column shares one row of the agency ledger with it
+    funders: dict[str, float] = Field(
+        default_factory=lambda: {DEFAULT_FUNDER: 1.0},
+        json_schema_extra={
+            "label": "Share of the programme's costs this agency pays",
+            "lower": 0,
+            "upper": 1,
+        },
+    )
     source: str = Field("", json_schema_extra={"label": "Source for this section"})
+
+    @field_validator("funders")
+    @classmethod
+    def _funders(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("name at least one funder, e.g. {commissioner: 1}")
+        for name, share in v.items():
+            if not str(name).strip():
+                raise ValueError("a funder's name must not be blank")
+            if not 0 <= share <= 1:
+                raise ValueError(f"{name}: expected a share between 0 and 1, got {share:g}")
+        total = sum(v.values())
+        if abs(total - 1.0) > FUNDER_TOLERANCE:
+            raise ValueError(f"the funders' shares must sum to 1, got {total:.6g}")
+        return v
 
     @field_validator("per_client", "per_client_month", "per_completed_case", "fixed_per_year")
     @classmethod
@@ -308,6 +337,34 @@ class ProgrammeCosts(Strict):
         if d.price_year is not None:
             _check_fy(d.price_year)
         return _non_negative(d, "a programme cost")
+
+
+class Additionality(Strict):
+    """How much of the change is the programme's own (benefits x (1 - attribution) x
+    (1 - displacement)); docs/method.md, section 6."""
+
+    attribution: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Attribution: share of the benefits due to other services (0-1)",
+            "lower": 0,
+            "upper": 1,
+        },
+    )
+    displacement: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Displacement: share of the benefits moved elsewhere, not saved (0-1)",
+            "lower": 0,
+            "upper": 1,
+        },
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this section"})
+
+    @field_validator("attribution", "displacement")
+    @classmethod
+    def _shares(cls, d: Dist) -> Dist:
+        return _share(d, "attribution and displacement")
 
 
 ARROW = "->"
@@ -798,6 +855,7 @@ class Scenario(Strict):
         default_factory=dict, json_schema_extra={"template": False, "workbook": False}
     )
     engagement: Engagement = Engagement()
+    additionality: Additionality = Additionality()
     optimism_bias: OptimismBias = OptimismBias()
     monte_carlo: MonteCarlo = MonteCarlo()
     outputs: Outputs = Outputs()

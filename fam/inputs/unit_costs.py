@@ -21,7 +21,7 @@ import pandas as pd
 from fam.errors import InputError, echo
 from fam.inputs.files import check_input_file, read_input_bytes
 from fam.inputs.scenario import MAX_NUMBER
-from fam.vocabulary import UNITS, VALUE_TYPES, is_financial_year
+from fam.vocabulary import FISCAL_VALUE_TYPES, UNITS, VALUE_TYPES, is_financial_year
 
 UNIT_COST_DIR = Path(__file__).parents[2] / "unit_costs"
 DEFAULT_DEFLATORS = UNIT_COST_DIR / "gdp_deflators.csv"
@@ -219,10 +219,10 @@ def _parse_row(row: dict[str, str], file: Path, n: int) -> dict[str, object]:
     cashable = _number(row["cashable"], at("cashable"), "a share between 0 and 1")
     if not 0 <= cashable <= 1:
         raise InputError(f"{at('cashable')}: expected a share between 0 and 1, got {cashable:g}")
-    if row["value_type"] != "fiscal" and cashable != 0:
+    if row["value_type"] not in FISCAL_VALUE_TYPES and cashable != 0:
         raise InputError(
             f"{at('cashable')}: expected 0 for a {row['value_type']} value "
-            f"(only fiscal savings can be cashable), got {cashable:g}"
+            f"(only fiscal savings and transfers can be cashable), got {cashable:g}"
         )
     if not re.fullmatch(r"[1-6]", row["confidence"]):
         raise InputError(
