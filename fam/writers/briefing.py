@@ -40,7 +40,6 @@ from fam.vocabulary import (
     PERSPECTIVE_DESCRIPTION,  # noqa: E402
 )
 from fam.writers import briefing_charts as charts  # noqa: E402
-from fam.writers import synthetic_notice  # noqa: E402
 from fam.writers.briefing_sensitivity import sensitivity_page  # noqa: E402
 from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
 from fam.writers.briefing_style import (  # noqa: E402
@@ -63,6 +62,7 @@ from fam.writers.briefing_style import (  # noqa: E402
     shorten,
 )
 from fam.writers.briefing_update import update_section  # noqa: E402
+from fam.writers.notices import synthetic_notice  # noqa: E402
 
 if TYPE_CHECKING:
     from fam.analyses.results import Results

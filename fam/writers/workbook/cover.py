@@ -6,7 +6,7 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from fam.version import __version__
-from fam.writers import synthetic_notice, updated_notice
+from fam.writers.notices import synthetic_notice, updated_notice
 from fam.writers.workbook.layout import NOT_WITHIN, val
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
-from fam.writers import updated_notice
+from fam.writers.notices import updated_notice
 from fam.writers.workbook.layout import HDR, NOT_WITHIN, PERSPECTIVE_LABEL, PERSPECTIVES, YC, val
 
 if TYPE_CHECKING:
