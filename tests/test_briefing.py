@@ -122,8 +122,8 @@ def test_essex_briefing_pages_and_numbers(essex: api.Results, tmp_path: Path) ->
     # who invests, who saves: the funder, the bond's investors and every saving agency, with
     # the programme's cost split between them
     assert "Who invests, who saves" in body
-    assert "paid by commissioner (100%)" in body
-    for agency in ("commissioner", "investors"):
+    assert "paid by Local authority (100%)" in body
+    for agency in ("Local authority", "investors"):
         assert agency in summary["by_agency"]
     costs = sum(a["programme_cost"] for a in summary["by_agency"].values())
     assert costs == pytest.approx(summary["central"]["costs"], rel=1e-12)

@@ -91,12 +91,20 @@ def test_essex_investors_commissioner_and_savers_add_up() -> None:
     lg = res.ledger_frame()
     sib = res.sib.central
     assert lg["programme_cost"].sum() == pytest.approx(res.central.costs, rel=1e-12)
-    assert lg.loc["commissioner", "programme_cost"] == pytest.approx(
+    # Essex County Council commissions the bond and is the local authority that saves on
+    # care: one row, its payments set against its own savings
+    assert dict(res.inputs.scenario.programme_costs.funders) == {"Local authority": 1.0}
+    la = "Local authority"
+    assert "commissioner" not in lg.index
+    assert lg.loc[la, "programme_cost"] == pytest.approx(
         sib["commissioner_programme_costs_pv"], rel=1e-12
     )
     # the investors' capital funds the rest; they receive the outcome payments
     assert lg.loc["investors", "transfers"] == pytest.approx(sib["outcome_payments_pv"])
-    assert lg.loc["commissioner", "transfers"] == pytest.approx(-sib["outcome_payments_pv"])
+    assert lg.loc[la, "transfers"] == pytest.approx(-sib["outcome_payments_pv"])
+    assert lg.loc[la, "savings"] > 0
+    net = lg.loc[la, "savings"] - lg.loc[la, "programme_cost"] + lg.loc[la, "transfers"]
+    assert lg.loc[la, "net"] == pytest.approx(net, rel=1e-12)
     assert lg["transfers"].sum() == pytest.approx(0.0, abs=1e-6)
     assert lg["net"].sum() == pytest.approx(res.central.npv, abs=1e-6)
 
