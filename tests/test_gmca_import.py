@@ -15,6 +15,7 @@ from fam.errors import InputError
 from fam.inputs.unit_costs import (
     DEFAULT_UNIT_COSTS,
     gmca_confidence,
+    gmca_service_code,
     gmca_unit,
     import_gmca,
     load_unit_costs,
@@ -240,6 +241,14 @@ UK_FROM_GMCA = {
     "outpatient_attendance": ("HE8.0", "fiscal", 1),
     "mh_community_contact": ("HE16.0", "fiscal", 1),
     "residential_rehab_week": ("HE2.12", "fiscal", 1),
+    "entry_to_care": ("SS2.1", "fiscal", 1),
+    "care_proceedings_la_legal": ("SS2.7", "fiscal", 1),
+    "care_proceedings": ("SS4.1", "fiscal", 1),
+    "child_protection_assessment": ("SS4.0", "fiscal", 1),
+    "social_worker_hour": ("SS18.3", "fiscal", 1),
+    "camhs_case": ("HE12.3", "fiscal", 1),
+    "camhs_session": ("HE12.6", "fiscal", 1),
+    "alternative_provision_year": ("E&S2.0.1", "fiscal", 1),
 }
 UK_CRIME = {
     "crime_violence_injury": "CR8.3",
@@ -247,6 +256,8 @@ UK_CRIME = {
     "crime_burglary_domestic": "CR8.7",
     "crime_common_assault": "CR8.5",
     "domestic_violence_incident": "CR2.0",
+    "neet_year_18_24": "E&E10.0",
+    "neet_year_16_17": "E&E10.1",
 }
 
 
@@ -261,7 +272,7 @@ def test_uk_csv_matches_workbook(imported: tuple[pd.DataFrame, object]) -> None:
     for key, (code, vt, divisor) in checks.items():
         service = key.split("/")[0]
         mine = get(uk, service, vt)
-        theirs = get(gmca, "gmca_" + code.lower().replace(".", "_"), vt)
+        theirs = get(gmca, gmca_service_code(code), vt)
         assert mine["cost"] == pytest.approx(theirs["cost"] / divisor, abs=0.005), key
         assert mine["price_year"] == theirs["price_year"], key
         assert f"code {code} " in mine["source"], key
@@ -286,3 +297,30 @@ def test_uk_csv_derived_court_costs(imported: tuple[pd.DataFrame, object]) -> No
         assert row["cost"] == pytest.approx(central, abs=0.005)
         assert (row["low"], row["high"]) == (low, high)
     assert get(uk, "yot_supervision")["cost"] == 10 * get(gmca, "gmca_cr4_3")["cost"]
+
+
+def test_uk_csv_childrens_services_splits(imported: tuple[pd.DataFrame, object]) -> None:
+    """The splits named in the children's-services rows add up to the workbook headline, and
+    the derived figures are built from the workbook rows they name."""
+    gmca = imported[0]
+    uk = load_unit_costs([DEFAULT_UNIT_COSTS])
+
+    def cost(code: str, vt: str = "fiscal") -> float:
+        return float(get(gmca, gmca_service_code(code), vt)["cost"])
+
+    splits = {
+        "SS4.1": ["SS4.1.1", "SS4.1.2", "SS4.1.3", "SS4.1.4"],  # 15,000+6,250+1,250+2,500
+        "SS4.0": ["SS4.0.1", "SS4.0.2"],  # 760 + 140
+        "E&E10.0": ["E&E10.0.1", "E&E10.0.2"],  # 3,218 + 1,039 (labelled 16-17 in the workbook)
+    }
+    for headline, parts in splits.items():
+        assert sum(cost(c) for c in parts) == cost(headline), headline
+    assert get(uk, "social_worker_hour")["high"] == cost("SS18.2") == 57
+    assert get(uk, "child_protection_plan_month")["cost"] == 12 * cost("SS18.3") == 480
+    # the same price years as the workbook rows, for every value type
+    for service, code in [("neet_year_18_24", "E&E10.0"), ("neet_year_16_17", "E&E10.1")]:
+        for vt in ("fiscal", "economic"):
+            assert (
+                get(uk, service, vt)["price_year"]
+                == get(gmca, gmca_service_code(code), vt)["price_year"]
+            )
