@@ -10,6 +10,7 @@ type for type; and on good files it does not decline.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,9 @@ def both(cp: Path, up: Path, units: dict[str, str]) -> tuple[CohortData | str, o
     except InputError as e:
         careful = str(e)
     try:
-        fast: object = _fast_cohort(cp, up, units, 10_000.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nothing may reach the user's stderr as a warning
+            fast: object = _fast_cohort(cp, up, units, 10_000.0)
     except InputError as e:
         fast = str(e)
     return careful, fast
@@ -100,6 +103,9 @@ def test_plain_files_take_the_fast_path(tmp_path: Path) -> None:
         "all quantities given",
         "no optional columns",
         "columns reordered",
+        "every field quoted",
+        "quoted commas and quotes",
+        "quotes as plain characters",
     ],
 )
 def test_unusual_but_valid_files_agree(tmp_path: Path, change: str) -> None:
@@ -129,6 +135,15 @@ def test_unusual_but_valid_files_agree(tmp_path: Path, change: str) -> None:
     elif change == "columns reordered":
         rows = [line.split(",") for line in USE.splitlines()]
         use = "".join(",".join([r[4], r[2], r[0], r[3], r[1]]) + "\n" for r in rows)
+    elif change == "every field quoted":  # as R's write.csv does
+        quote = lambda text: "".join(  # noqa: E731
+            ",".join(f'"{f}"' for f in line.split(",")) + "\n" for line in text.splitlines()
+        )
+        clients, use = quote(clients), quote(use)
+    elif change == "quoted commas and quotes":
+        clients = clients.replace(",A,15", ',"A, the ""first"" cohort",15')
+    elif change == "quotes as plain characters":
+        clients = '# the 12" cohort\n' + clients.replace(",A,15", ',A"1,15')
     cp, up = write(tmp_path, clients, use)
     careful, fast = both(cp, up, UNITS)
     assert isinstance(careful, CohortData), careful
@@ -156,6 +171,12 @@ def test_unusual_but_valid_files_agree(tmp_path: Path, change: str) -> None:
         (CLIENTS.replace("A,15", "A,150"), USE),  # absurd age
         (CLIENTS.replace("2020-02-01,2020-08-01", "2020-02-01,2020-01-01"), USE),
         (CLIENTS, b"client_id,service,start\n007,ae_attendance,2019-06-01\xff\n"),
+        (CLIENTS.replace(",A,15", ',"A\nB",15'), USE),  # a line break inside quotes
+        (CLIENTS.replace(",A,15", ',"A"B,15'), USE),  # text after a closing quote
+        (CLIENTS.replace(",A,15", ',"A,15'), USE),  # an unclosed quote
+        (CLIENTS.replace(",A,15", ',"A","B",15'), USE),  # a quoted field too many
+        (CLIENTS, '"client_id","service","start"\n"007","ae_attendance"\n'),  # too few
+        (CLIENTS, 'client_id,service,start\n"#007",ae_attendance,2019-06-01\n'),  # comment
         (CLIENTS, "client_id,service,start\n"),  # no rows
     ],
 )

@@ -320,6 +320,8 @@ def test_fast_csv_path_matches_csv_module(pieces):
 
 def fast_and_careful(clients: bytes, use: bytes) -> None:
     """The fast cohort reader declines (None) or gives exactly the careful reader's result."""
+    import warnings
+
     import pandas as pd
 
     from fam.inputs.cohort import _careful_cohort, _fast_cohort
@@ -333,7 +335,9 @@ def fast_and_careful(clients: bytes, use: bytes) -> None:
         except InputError as e:
             careful = e
         try:
-            fast = _fast_cohort(cp, up, UNITS, 10_000.0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # none may reach the user's stderr
+                fast = _fast_cohort(cp, up, UNITS, 10_000.0)
         except InputError as e:
             fast = e
         event("fast reader declined" if fast is None else "fast reader answered")
@@ -359,3 +363,24 @@ def test_fast_reader_valid_timelines(timeline: tuple[str, str], extra: str) -> N
     clients, use = timeline
     head, _, rest = use.partition("\n")
     fast_and_careful(clients.encode(), (head + "\n" + extra + rest + extra).encode())
+
+
+@FUZZ
+@given(clients_csv(), use_csv(), st.booleans())
+def test_fast_reader_every_field_quoted(clients: str, use: str, quote_header: bool) -> None:
+    """As R's write.csv writes: every field in quotes, inner quotes doubled."""
+
+    def quote_all(text: str) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if rows and not quote_header:
+            out.write(",".join(rows[0]) + "\n")
+            rows = rows[1:]
+        w.writerows(rows)
+        return out.getvalue()
+
+    fast_and_careful(quote_all(clients).encode("utf-8"), quote_all(use).encode("utf-8"))

@@ -12,6 +12,7 @@ import codecs
 import csv
 import gc
 import io
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -491,25 +492,28 @@ def _fast_table(
         if b"\r" in raw:
             return None
     start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-    if b'"' in raw and not _literal_quotes(raw, start):
-        return None  # quoted fields: the csv module's job
     end = len(raw)
     while end > start and raw[end - 1] == 10:  # trailing blank lines: skipped by both readers
         end -= 1
+    quoted = b'"' in raw and not _literal_quotes(raw, start)
+    if quoted and not _plain_quoting(raw, start, end):
+        return None  # quoting the csv module and pandas might read differently
     nl = raw.find(b"\n", start, end)
     try:
         first = raw[start : nl if nl >= 0 else end].decode()
         if end > start and not _skippable(first):
-            coded = _fast_parse(raw, start, end, None, required, optional, categorical)
+            coded = _fast_parse(raw, start, end, None, required, optional, categorical, quoted)
             if coded is not _SKIPPED:
                 return coded
+        if quoted:  # a quoted field may span lines: leave skipped lines to the csv module
+            return None
         # blank, comment or ragged lines: drop the lines the careful reader skips, keeping
         # the others' numbers, and try again
         kept, numbers = _without_skipped(raw[start:end].decode())
     except UnicodeDecodeError:
         return None
     body = kept.encode()
-    coded = _fast_parse(body, 0, len(body), numbers, required, optional, categorical)
+    coded = _fast_parse(body, 0, len(body), numbers, required, optional, categorical, False)
     return None if coded is _SKIPPED else coded
 
 
@@ -529,6 +533,32 @@ def _literal_quotes(raw: bytes, start: int) -> bool:
     return int(np.diff(edges).max()) <= csv.field_size_limit()
 
 
+def _plain_quoting(raw: bytes, start: int, end: int) -> bool:
+    """True if every '"' in raw[start:end] is where the csv module and pandas both read it
+    the same way: a quote opens a field (at its start), closes it (before a comma, a line
+    break or the end) or is one of a doubled pair inside a quoted field; and no line is
+    longer than the csv module's field size limit. (Commas and line breaks inside quotes
+    are caught after parsing, by counting.)"""
+    # padded with a line break at each end, so every quote has a byte before and after it
+    data = np.frombuffer(b"".join([b"\n", memoryview(raw)[start:end], b"\n"]), dtype=np.uint8)
+    q = np.flatnonzero(data == 34)
+    if len(q) % 2:
+        return False
+    before, after = data[q - 1], data[q + 1]
+    boundary_after = (after == 44) | (after == 10)
+    # an odd number of quotes before it (inside a quoted field): it closes the field, or is
+    # the first of a doubled pair
+    odd_ok = boundary_after[1::2] | (after[1::2] == 34)
+    # an even number before it: it opens a field, or is the second of a doubled pair
+    even_ok = (before[0::2] == 44) | (before[0::2] == 10)
+    even_ok[1:] |= (q[2::2] == q[1:-1:2] + 1) & ~boundary_after[1:-1:2]
+    if not (odd_ok.all() and even_ok.all()):
+        return False
+    breaks = np.flatnonzero(data == 10)
+    edges = np.concatenate(([-1], breaks, [len(data)]))
+    return int(np.diff(edges).max()) <= csv.field_size_limit()
+
+
 def _without_skipped(body: str) -> tuple[str, np.ndarray]:
     """The text without the lines the careful reader skips, and the kept lines' numbers."""
     lines = body.split("\n")
@@ -544,14 +574,18 @@ def _fast_parse(
     required: Sequence[str],
     optional: Sequence[str],
     categorical: bool,
+    quoted: bool,
 ) -> _Coded | None:
     """Parse raw[start:end], text with no trailing newline (numbers: each line's number in
-    the file; None for 1, 2, ...). None if the careful reader must look; _SKIPPED if a row
-    may be a line the careful reader skips."""
+    the file; None for 1, 2, ...; quoted: fields may be quoted as _plain_quoting allows).
+    None if the careful reader must look; _SKIPPED if a row may be a line it skips."""
     if end <= start:
         return None
     nl = raw.find(b"\n", start, end)
-    header = [h.strip() for h in raw[start : nl if nl >= 0 else end].decode().split(",")]
+    header = raw[start : nl if nl >= 0 else end].decode().split(",")
+    if quoted:
+        header = [h[1:-1].replace('""', '"') if h[:1] == '"' else h for h in header]
+    header = [h.strip() for h in header]
     if (
         any(c not in header for c in required)
         or any(h not in required and h not in optional for h in header)
@@ -563,24 +597,25 @@ def _fast_parse(
     if categorical:  # an extra last row keeps every column's categories as text
         parts += [b"\n", b",".join([_SENTINEL.encode()] * len(header))]
     try:
-        df = pd.read_csv(
-            io.BytesIO(b"".join(parts)),
-            header=0,
-            names=header,
-            dtype="category" if categorical else object,
-            na_filter=False,
-            quoting=csv.QUOTE_NONE,  # quotes, if any, are plain characters here
-            index_col=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a row too long, say: found by the count below
+            df = pd.read_csv(
+                io.BytesIO(b"".join(parts)),
+                header=0,
+                names=header,
+                dtype="category" if categorical else object,
+                na_filter=False,
+                quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+                index_col=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
     except ValueError:  # pandas' ParserError; UnicodeDecodeError: not UTF-8
         return _SKIPPED if numbers is None else None
-    n = len(df) - categorical  # data rows: without quotes, one per line after the header
-    if n <= 0:
-        return None
-    if raw.count(b",", start, end) != (len(header) - 1) * (n + 1):
-        return _SKIPPED  # a line with too few fields (or a skippable line)
+    n = len(df) - categorical  # data rows
+    if n <= 0 or (quoted and raw.count(b"\n", start, end) != n):
+        return None  # no rows, or a quoted field spanning lines
+    commas = raw.count(b",", start, end)  # separators, and commas inside quoted values:
     codes: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     for col in header:
@@ -599,11 +634,17 @@ def _fast_parse(
             raw_values = np.asarray(raw_values, dtype=object)
         if col == header[0] and hashes and any(v.lstrip().startswith("#") for v in raw_values):
             return _SKIPPED  # every distinct value is some row's: a comment line
+        if quoted:
+            inside = np.array([v.count(",") for v in raw_values], dtype=np.int64)
+            if inside.any():
+                commas -= int(inside @ np.bincount(k, minlength=len(raw_values)))
         stripped = np.array([v.strip() for v in raw_values], dtype=object)
         if len(set(stripped.tolist())) != len(stripped):
             stripped, inverse = np.unique(stripped, return_inverse=True)
             k = inverse[k]
         codes[col], values[col] = k, stripped
+    if commas != (len(header) - 1) * (n + 1):
+        return _SKIPPED  # a line with too few fields (or a skippable line)
     if all((values[col] == "").any() for col in header):
         blank = np.ones(n, dtype=bool)
         for col in header:
