@@ -445,8 +445,8 @@ def _check_overlaps(use: pd.DataFrame, path: str) -> None:
 # parser into categories (each column: codes into its distinct values), checks the distinct
 # values once, and checks the rows over arrays. It never raises for a problem in the data: it
 # answers None ("ask the careful reader") for anything wrong or unusual, so the careful
-# reader alone words every error. The file-level errors of `_csv_text` (missing, a folder,
-# not UTF-8, NUL bytes) it raises itself, at the point the careful reader would.
+# reader alone words every error. A missing file or a folder (`_csv_bytes`) it reports
+# itself, at the point the careful reader would, in the same words.
 
 _SENTINEL = "\x01fam"  # an extra last row: keeps every column's categories as text
 
