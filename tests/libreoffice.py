@@ -32,8 +32,15 @@ def available() -> bool:
     return SOFFICE is not None
 
 
-def recalc(path: str | Path, out_dir: str | Path | None = None, timeout: float = 120) -> Path:
-    """Recalculate `path` in LibreOffice; return the recalculated .xlsx."""
+def recalc(
+    path: str | Path,
+    out_dir: str | Path | None = None,
+    timeout: float = 120,
+    *,
+    to: str = "xlsx:Calc MS Excel 2007 XML",
+) -> Path:
+    """Recalculate `path` in LibreOffice; return the recalculated .xlsx (or, with
+    `to="pdf"`, the workbook as LibreOffice prints it)."""
     if SOFFICE is None:
         raise RuntimeError(SKIP_REASON)
     src = Path(path).resolve()
@@ -55,7 +62,7 @@ def recalc(path: str | Path, out_dir: str | Path | None = None, timeout: float =
                 "--norestore",
                 "--calc",
                 "--convert-to",
-                "xlsx:Calc MS Excel 2007 XML",
+                to,
                 "--outdir",
                 str(out),
                 str(copy),
@@ -64,7 +71,7 @@ def recalc(path: str | Path, out_dir: str | Path | None = None, timeout: float =
             text=True,
             timeout=timeout,
         )
-        result = out / (copy.stem + ".xlsx")
+        result = out / (copy.stem + "." + to.split(":")[0])
         if proc.returncode != 0 or not result.is_file():
             raise RuntimeError(
                 f"LibreOffice conversion failed ({proc.returncode}): {proc.stderr or proc.stdout}"

@@ -44,9 +44,13 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
         "central",
         "monte_carlo",
         "by_agency",
+        "synthetic_data",
+        "headline_basis",
+        "headline",
     }
+    assert s["headline_basis"] == "scenario" and s["synthetic_data"] is False
     assert set(s["central"]) == {"costs", "benefits", "npv", "bcr", "roi", "payback_years"}
-    assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive"}
+    assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive", "payback"}
     assert set(s["monte_carlo"]["npv"]) == {"mean", "p5", "p50", "p95"}
 
     again = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "--quiet")

@@ -58,6 +58,7 @@ def assert_same(careful: CohortData, fast: CohortData) -> None:
     pd.testing.assert_frame_equal(fast.clients, careful.clients, check_exact=True)
     pd.testing.assert_frame_equal(fast.use, careful.use, check_exact=True)
     assert (fast.clients_path, fast.use_path) == (careful.clients_path, careful.use_path)
+    assert fast.synthetic == careful.synthetic
 
 
 def agree(careful: CohortData | str, fast: object) -> None:
@@ -106,6 +107,7 @@ def test_plain_files_take_the_fast_path(tmp_path: Path) -> None:
         "every field quoted",
         "quoted commas and quotes",
         "quotes as plain characters",
+        "synthetic marker",
     ],
 )
 def test_unusual_but_valid_files_agree(tmp_path: Path, change: str) -> None:
@@ -142,6 +144,8 @@ def test_unusual_but_valid_files_agree(tmp_path: Path, change: str) -> None:
         clients, use = quote(clients), quote(use)
     elif change == "quoted commas and quotes":
         clients = clients.replace(",A,15", ',"A, the ""first"" cohort",15')
+    elif change == "synthetic marker":  # as fam import writes above the header
+        use = "# imported by fam import\n# SYNTHETIC DATA: not real people\n" + use
     elif change == "quotes as plain characters":
         clients = '# the 12" cohort\n' + clients.replace(",A,15", ',A"1,15')
     cp, up = write(tmp_path, clients, use)
@@ -149,6 +153,9 @@ def test_unusual_but_valid_files_agree(tmp_path: Path, change: str) -> None:
     assert isinstance(careful, CohortData), careful
     assert isinstance(fast, CohortData), f"the fast reader declined: {change}"
     assert_same(careful, fast)
+    if change == "synthetic marker":
+        assert fast.synthetic == "SYNTHETIC DATA: not real people"
+        assert list(fast.use["line"]) == [4, 5, 6, 7, 8]
 
 
 @pytest.mark.parametrize(
@@ -198,11 +205,10 @@ def test_bad_or_odd_files_fall_back_to_the_careful_reader(
 
 
 def scenario_folders() -> list[Path]:
-    """Every example fixture and bad-input case whose scenario names a cohort."""
+    """Every example scenario, fixture and bad-input case whose scenario names a cohort."""
     out = []
-    for p in sorted(
-        [*FIXTURES.glob("*/scenario.yaml"), *(ROOT / "tests" / "bad_inputs").glob("*/*.yaml")]
-    ):
+    examples = [*FIXTURES.glob("*/scenario.yaml"), *(ROOT / "scenarios").glob("*.yaml")]
+    for p in sorted([*examples, *(ROOT / "tests" / "bad_inputs").glob("*/*.yaml")]):
         if p.name == "expect.yaml":
             continue
         try:
@@ -227,5 +233,6 @@ def test_examples_and_bad_inputs_agree(scenario: Path) -> None:
     cp, up = here / data["cohort"]["clients"], here / data["cohort"]["service_use"]
     careful, fast = both(cp, up, units)
     agree(careful, fast)
-    if scenario.parent.parent == FIXTURES:  # the examples: good files, read fast
+    if "bad_inputs" not in scenario.parts:  # the examples: good files, read fast
         assert isinstance(fast, CohortData), f"{scenario}: the fast reader declined"
+        assert fast.synthetic == careful.synthetic  # type: ignore[union-attr]

@@ -1,9 +1,12 @@
-"""Import of the real GMCA Unit Cost Database v1.4 workbook (docs/evidence.md E-UC-GMCA-DB).
+"""Import of the GMCA Unit Cost Database v1.4 workbook (docs/evidence.md E-UC-GMCA-DB).
 
-The workbook is not in the repository; these tests are skipped when it is absent."""
+Every test runs on tests/fixtures/gmca/extract.xlsx, a small extract of the workbook (CC BY
+4.0; its README gives the attribution and how it was made), and again on the full workbook
+where it sits beside the checkout; the row counts of the full workbook are checked there."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +26,15 @@ from fam.inputs.unit_costs import (
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = ROOT.parent / "shared" / "data" / "gmca_unit_cost_database_v1_4.xlsx"
-
-pytestmark = pytest.mark.skipif(
-    not WORKBOOK.exists(), reason=f"GMCA workbook not found at {WORKBOOK}"
+EXTRACT = ROOT / "tests" / "fixtures" / "gmca" / "extract.xlsx"
+full_only = pytest.mark.skipif(
+    not WORKBOOK.exists(), reason=f"full GMCA workbook not found at {WORKBOOK}"
 )
+EXTRACT_ROWS = 103  # rows the import makes from the extract (fixture README)
+WORKBOOKS = [
+    pytest.param(EXTRACT, id="extract"),
+    pytest.param(WORKBOOK, id="full", marks=full_only),
+]
 
 # Counted by reading each theme sheet with openpyxl: figures (fiscal + economic + social cells
 # with a value) on rows that have a cost code. Crime row 58 has a figure but a blank code.
@@ -50,9 +58,9 @@ CODES_PER_SHEET = {
 }
 
 
-@pytest.fixture(scope="module")
-def imported() -> tuple[pd.DataFrame, object]:
-    return import_gmca(WORKBOOK)
+@pytest.fixture(scope="module", params=WORKBOOKS)
+def imported(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, object]:
+    return import_gmca(request.param)
 
 
 def get(table: pd.DataFrame, service: str, value_type: str = "fiscal") -> pd.Series:
@@ -61,8 +69,9 @@ def get(table: pd.DataFrame, service: str, value_type: str = "fiscal") -> pd.Ser
     return rows.iloc[0]
 
 
-def test_rows_per_sheet(imported: tuple[pd.DataFrame, object]) -> None:
-    table, report = imported
+@full_only
+def test_rows_per_sheet() -> None:
+    table, report = import_gmca(WORKBOOK)
     assert report.imported == ROWS_PER_SHEET
     assert report.codes == CODES_PER_SHEET
     assert len(table) == sum(ROWS_PER_SHEET.values()) == 779
@@ -179,21 +188,26 @@ def test_rules() -> None:
     assert gmca_confidence("R", "2002-03") == 6
 
 
-def test_import_round_trip_through_cli(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "workbook,rows", [(EXTRACT, EXTRACT_ROWS), (WORKBOOK, 779)], ids=["extract", "full"]
+)
+def test_import_round_trip_through_cli(tmp_path: Path, workbook: Path, rows: int) -> None:
+    if not workbook.exists():
+        pytest.skip(f"full GMCA workbook not found at {workbook}")
     out = tmp_path / "gmca.csv"
     runner = CliRunner()
-    result = runner.invoke(unit_costs, ["import-gmca", str(WORKBOOK), "--out", str(out)])
+    result = runner.invoke(unit_costs, ["import-gmca", str(workbook), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Imported 779 unit-cost rows" in result.output
+    assert f"Imported {rows} unit-cost rows" in result.output
     table = load_unit_costs([out])
-    assert len(table) == 779
+    assert len(table) == rows
     assert get(table, "gmca_cr3_0")["cost"] == 33785
-    again = runner.invoke(unit_costs, ["import-gmca", str(WORKBOOK), "--out", str(out)])
+    again = runner.invoke(unit_costs, ["import-gmca", str(workbook), "--out", str(out)])
     assert again.exit_code == 2 and "already exists; use --force" in again.stderr
-    forced = runner.invoke(unit_costs, ["import-gmca", str(WORKBOOK), "--out", str(out), "--force"])
+    forced = runner.invoke(unit_costs, ["import-gmca", str(workbook), "--out", str(out), "--force"])
     assert forced.exit_code == 0
     # the imported table and uk.csv can be loaded together: no service code clashes
-    assert len(load_unit_costs([DEFAULT_UNIT_COSTS, out])) > 779
+    assert len(load_unit_costs([DEFAULT_UNIT_COSTS, out])) > rows
 
 
 def test_import_bad_inputs(tmp_path: Path) -> None:
@@ -241,6 +255,11 @@ UK_FROM_GMCA = {
     "outpatient_attendance": ("HE8.0", "fiscal", 1),
     "mh_community_contact": ("HE16.0", "fiscal", 1),
     "residential_rehab_week": ("HE2.12", "fiscal", 1),
+    "foster_week_kinship": ("SS2.0", "fiscal", 1),
+    "care_week_supported": ("SS1.0", "fiscal", 365 / 7),
+    "care_week_other": ("SS1.0", "fiscal", 365 / 7),
+    "care_week_placed_for_adoption": ("SS2.0.2", "fiscal", 1),
+    "child_protection_plan_month": ("SS5.0", "fiscal", 6),
     "entry_to_care": ("SS2.1", "fiscal", 1),
     "care_proceedings_la_legal": ("SS2.7", "fiscal", 1),
     "care_proceedings": ("SS4.1", "fiscal", 1),
@@ -286,17 +305,49 @@ def test_uk_csv_derived_court_costs(imported: tuple[pd.DataFrame, object]) -> No
         costs = [get(gmca, "gmca_" + c.lower().replace(".", "_"))["cost"] for c in codes]
         return sum(costs) / len(costs), min(costs), max(costs)
 
-    groups = {
-        "court_magistrates": ["CR5.4", "CR5.5", "CR5.6", "CR5.7", "CR5.10"],
-        "court_crown": ["CR5.0", "CR5.1", "CR5.2", "CR5.3"],
-        "court_youth": [f"CR6.{i}" for i in range(10)],
-    }
-    for service, codes in groups.items():
+    for service, codes in COURT_GROUPS.items():
         central, low, high = mean(codes)
         row = get(uk, service)
         assert row["cost"] == pytest.approx(central, abs=0.005)
         assert (row["low"], row["high"]) == (low, high)
     assert get(uk, "yot_supervision")["cost"] == 10 * get(gmca, "gmca_cr4_3")["cost"]
+
+
+COURT_GROUPS = {
+    "court_magistrates": ["CR5.4", "CR5.5", "CR5.6", "CR5.7", "CR5.10"],
+    "court_crown": ["CR5.0", "CR5.1", "CR5.2", "CR5.3"],
+    "court_youth": [f"CR6.{i}" for i in range(10)],
+}
+SPOT_CODES = [
+    "CR3.0", "CR4.2", "CR3.1", "CR7.0", "CR8.6", "CR1.0", "HE4.0", "HE7.0.2", "HE14.1",
+    "SS3.0", "SS17.0", "HO6.0", "HO6.1", "E&S5.0", "SS7.1.3", "HE2.0.3", "CR8.18.5", "CR4.3",
+]  # fmt: skip
+
+
+def extract_codes() -> set[str]:
+    """The service codes of the rows the extract keeps (tests/fixtures/gmca/make_extract.py)."""
+    codes = [*SPOT_CODES, *(c for c, _, _ in UK_FROM_GMCA.values()), *UK_CRIME.values()]
+    codes += [c for group in COURT_GROUPS.values() for c in group]
+    codes += [c for parts in SPLITS.values() for c in parts] + ["SS18.2"]
+    return {"gmca_" + re.sub(r"[^a-z0-9]+", "_", c.lower()).strip("_") for c in codes}
+
+
+def test_extract_holds_every_row_the_tests_use() -> None:
+    table, report = import_gmca(EXTRACT)
+    kept = set(table["service"])
+    assert extract_codes() <= kept
+    # plus the first row of each theme sheet, and nothing else
+    assert len(kept - extract_codes()) <= len(report.imported)
+    assert len(table) == EXTRACT_ROWS
+    assert report.skipped == {"cost given but no cost code": 1}
+
+
+# the splits of the children's-services rows (tests/test_unit_costs.py CHILDRENS)
+SPLITS = {
+    "SS4.1": ["SS4.1.1", "SS4.1.2", "SS4.1.3", "SS4.1.4"],  # 15,000+6,250+1,250+2,500
+    "SS4.0": ["SS4.0.1", "SS4.0.2"],  # 760 + 140
+    "E&E10.0": ["E&E10.0.1", "E&E10.0.2"],  # 3,218 + 1,039 (labelled 16-17 in the workbook)
+}
 
 
 def test_uk_csv_childrens_services_splits(imported: tuple[pd.DataFrame, object]) -> None:
@@ -308,15 +359,9 @@ def test_uk_csv_childrens_services_splits(imported: tuple[pd.DataFrame, object])
     def cost(code: str, vt: str = "fiscal") -> float:
         return float(get(gmca, gmca_service_code(code), vt)["cost"])
 
-    splits = {
-        "SS4.1": ["SS4.1.1", "SS4.1.2", "SS4.1.3", "SS4.1.4"],  # 15,000+6,250+1,250+2,500
-        "SS4.0": ["SS4.0.1", "SS4.0.2"],  # 760 + 140
-        "E&E10.0": ["E&E10.0.1", "E&E10.0.2"],  # 3,218 + 1,039 (labelled 16-17 in the workbook)
-    }
-    for headline, parts in splits.items():
+    for headline, parts in SPLITS.items():
         assert sum(cost(c) for c in parts) == cost(headline), headline
     assert get(uk, "social_worker_hour")["high"] == cost("SS18.2") == 57
-    assert get(uk, "child_protection_plan_month")["cost"] == 12 * cost("SS18.3") == 480
     # the same price years as the workbook rows, for every value type
     for service, code in [("neet_year_18_24", "E&E10.0"), ("neet_year_16_17", "E&E10.1")]:
         for vt in ("fiscal", "economic"):

@@ -13,7 +13,7 @@ from scipy import stats
 
 from fam import api
 from fam.analyses import sensitivity
-from tests.util import FIXTURES, run_cli
+from tests.util import FIXTURES, ROOT, run_cli
 
 HAND = FIXTURES / "hand" / "scenario.yaml"
 W = 1 + 1 / 1.035
@@ -81,3 +81,21 @@ def test_cli_sensitivity_writes_tables(tmp_path):
         ]
     )
     assert "Expected value of perfect information" in r.stdout
+
+
+def test_effect_inputs_are_labelled_by_service_not_code():
+    # what `fam sensitivity` prints and the tornado shows: the unit costs' descriptions
+    from fam.inputs.loading import effect_label, short_name
+
+    assert short_name("Arrest with detention: police costs (£342), duty solicitor") == (
+        "Arrest with detention"
+    )
+    names = {"a": "A", "b": "B", "c": "C", "d": "D"}
+    assert effect_label(["a"], names) == "Change in use: A"
+    assert effect_label(["a", "b", "c", "d"], names) == "Change in use: A; B and 2 more"
+    mi = api.load_scenario(ROOT / "scenarios" / "essex_sib.yaml")
+    labels = {e.change.name: e.change.label for e in mi.effects if e.change is not None}
+    assert labels["effects.arrest_*.change"] == (
+        "Change in use: Arrest with detention; Arrest with no further action"
+    )
+    assert not any("_" in label for label in labels.values())

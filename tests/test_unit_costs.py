@@ -63,8 +63,8 @@ CRIMES = ["crime_violence_injury", "crime_robbery", "crime_burglary_domestic"]
 # Children's-services rows (docs/unit_costs.md item 8), worked by hand from the GMCA Unit Cost
 # Database v1.4 rows they cite. (service, value type) -> (cost, price year, unit, grade, low,
 # high, cashable, GMCA code). Grades: RAG G 3, A 4; +1 if the price year is before 2010-11; +1
-# for a proxy; 6 for an expert guess. Ranges: cost / f and cost x f, f = 1.25 (grade 3), 1.4 (4),
-# 1.6 (5), 2.0 (6), unless a natural bracket is stated.
+# for a proxy. Ranges: cost / f and cost x f, f = 1.25 (grade 3), 1.4 (4),
+# 1.6 (5), unless a natural bracket is stated.
 CHILDRENS = {
     # SS2.1 £700, 2009/10, G: 3 + 1 (2009-10 < 2010-11) + 1 (Outer London proxy) = 5;
     # 700 / 1.6 = 437.50, 700 x 1.6 = 1,120
@@ -93,17 +93,6 @@ CHILDRENS = {
         1440,
         0.1,
         "SS4.0",
-    ),
-    # expert guess: 12 hours x £40 (SS18.3) = £480; 6 h x 40 = 240; 24 h x 40 = 960
-    ("child_protection_plan_month", "fiscal"): (
-        480,
-        "2013-14",
-        "month",
-        6,
-        240,
-        960,
-        0.1,
-        "SS18.3",
     ),
     # SS18.3 £40, 2013/14, G: 3; low 40 / 1.25 = 32; high = SS18.2 £57 (with qualification)
     ("social_worker_hour", "fiscal"): (40, "2013-14", "hour", 3, 32, 57, 0.1, "SS18.3"),
@@ -265,11 +254,6 @@ def test_uk_csv_childrens_services_worked_by_hand() -> None:
         assert row["cashable"] == cashable, key
         assert f"code {code} " in row["source"], key
         assert "GMCA Unit Cost Database v1.4" in row["source"], key
-    # the expert guess says so, and is built from the hourly cost it names
-    plan = table.loc[("child_protection_plan_month", "fiscal")]
-    assert plan["source"].startswith("Expert guess, not a published figure")
-    hour = table.loc[("social_worker_hour", "fiscal")]
-    assert plan["cost"] == 12 * hour["cost"] and (plan["low"], plan["high"]) == (6 * 40, 24 * 40)
     # economic rows carry no cashable share and name who bears them
     for service in ("neet_year_18_24", "neet_year_16_17"):
         assert table.loc[(service, "economic"), "agency"] == "Young person"

@@ -114,6 +114,28 @@ def test_pilot_scenario_reports_prior_and_updated(tmp_path):
     assert o["savings"] == pytest.approx(o["counterfactual_cost"] - o["observed_cost"])
     paths = api.write_reports(res, tmp_path / "out")
     assert paths["update"].exists()
+    # the headline is the updated forecast, with the prior beside it
+    import json
+
+    summary = json.loads(paths["summary"].read_text())
+    h, prior = summary["headline"], summary["prior"]
+    assert summary["headline_basis"] == h["basis"] == "updated"
+    assert h["prob_npv_positive"] == pytest.approx(s["updated"]["prob_npv_positive"])
+    assert h["npv"] == pytest.approx(s["updated"]["npv"]["mean"])
+    assert h["npv"] == pytest.approx(h["benefits"] - h["costs"])
+    assert h["bcr"] == pytest.approx(h["benefits"] / h["costs"])  # mean savings / mean costs
+    assert prior["basis"] == "scenario"
+    assert prior["npv"] == pytest.approx(summary["central"]["npv"])
+    assert prior["prob_npv_positive"] == summary["monte_carlo"]["prob_npv_positive"]
+
+
+def test_without_observed_follow_up_the_headline_is_the_scenario():
+    res = api.run(ROOT / "tests" / "fixtures" / "hand" / "scenario.yaml", iterations=50)
+    s = res.summary()
+    assert s["headline_basis"] == "scenario" and "prior" not in s
+    assert s["synthetic_data"] is False  # the hand fixture's files carry no synthetic marker
+    assert s["headline"]["npv"] == s["central"]["npv"]
+    assert s["headline"]["npv_p5"] == s["monte_carlo"]["npv"]["p5"]
 
 
 def test_briefing_shows_prior_and_updated_side_by_side(tmp_path):
@@ -126,7 +148,9 @@ def test_briefing_shows_prior_and_updated_side_by_side(tmp_path):
     text = subprocess.run(
         ["pdftotext", "-layout", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "Updated with the programme's own data" in text
+    text = " ".join(text.split())
+    assert "Updated with the programme's own follow-up, which moved the expected net" in text
+    assert "Before the data" in text
     assert "Before and after the update" in text
     assert f"{up['updated']['prob_npv_positive']:.0%}" in text
     assert f"{up['prior']['prob_npv_positive']:.0%}" in text

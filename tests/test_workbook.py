@@ -295,9 +295,13 @@ def test_template_fills_in_to_the_hand_fixture(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["Inputs"]
     assert len(ws.data_validations.dataValidation) > 10
-    # a blank template is refused with the missing key named
-    with pytest.raises(InputError, match="name: required key is missing"):
+    # a blank template is refused with every missing key named in one line
+    with pytest.raises(InputError) as refused:
         api.load_scenario(path)
+    assert str(refused.value) == (
+        f"{path}: required keys are missing: name, price_base_year, start, horizon_years, "
+        "unit_costs, cohort.clients, cohort.service_use"
+    )
     # fill it in as the hand fixture and get the hand fixture's numbers
     for f in ("clients.csv", "service_use.csv", "unit_costs.csv"):
         shutil.copy(FIXTURES / "hand" / f, tmp_path / f)
@@ -328,3 +332,33 @@ def test_template_fills_in_to_the_hand_fixture(tmp_path: Path) -> None:
     # only the A&E effect: £720 a year saved (see tests/test_hand.py), £3,000 spent
     assert got["npv"] == pytest.approx(720 + 720 / 1.035 - 3000, abs=0.005)
     assert np.isfinite(got["bcr"])
+
+
+def test_payback_is_described_among_the_simulations_that_pay_back(
+    essex: tuple[api.Results, Path],
+) -> None:
+    from types import SimpleNamespace
+
+    # by hand: four simulations; cumulative nets -10,-5,0 (year 3); -10,-9,-8 (never);
+    # -1,1,1 (year 2); -10,-9,-8 (never): half pay back, in years 3 and 2
+    net = np.array([[-10.0, 5, 5], [-10, 1, 1], [-1, 2, 0], [-10, 1, 1]])
+    stub = SimpleNamespace(draws=SimpleNamespace(net_by_year=net))
+    pay = api.Results.payback_summary(stub)  # type: ignore[arg-type]
+    assert pay["share_within_horizon"] == 0.5 and pay["simulations_paying_back"] == 2
+    assert pay["years_if_paid_back"]["mean"] == 2.5  # not a mean over all four
+
+    res, path = essex
+    sf = res.summary_frame()
+    s = res.summary()["monte_carlo"]["payback"]
+    assert sf.loc["payback_share_within_horizon", "mean"] == s["share_within_horizon"]
+    assert sf.loc["payback_years_if_paid_back", "simulations"] == s["simulations_paying_back"]
+    assert "payback_years" not in sf.index  # no unlabelled mean over the few that pay back
+    ws = openpyxl.load_workbook(path)["MonteCarlo"]
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True) if r and isinstance(r[0], str)}
+    years = res.inputs.scenario.horizon_years
+    share = rows[f"payback: share paying back within {years} years"]
+    assert share[2] == pytest.approx(s["share_within_horizon"])
+    paid = rows["payback year (simulations that pay back only)"]
+    assert paid[6] == s["simulations_paying_back"]
+    if s["simulations_paying_back"]:
+        assert paid[2] == pytest.approx(s["years_if_paid_back"]["mean"])

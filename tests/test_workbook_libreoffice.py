@@ -92,7 +92,14 @@ def assert_matches_python(res: api.Results, recalculated: Path) -> float:
     return max(gaps)
 
 
-@pytest.mark.parametrize("scenario", [HAND, ESSEX], ids=["hand", "essex"])
+# edge_of_care_returns: a nine-state placement chain and monthly rates estimated from the
+# comparison arm of imported returns (docs/import.md)
+RETURNS = ROOT / "scenarios" / "edge_of_care_returns.yaml"
+
+
+@pytest.mark.parametrize(
+    "scenario", [HAND, ESSEX, RETURNS], ids=["hand", "essex", "edge_of_care_returns"]
+)
 def test_libreoffice_recomputes_the_central_case(scenario: Path, tmp_path: Path) -> None:
     res = api.run(scenario, iterations=50)
     path = tmp_path / "wb.xlsx"

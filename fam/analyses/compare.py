@@ -8,8 +8,11 @@ uncertainty about the *difference*, not the sum of the two options' uncertaintie
 - `table`: central and Monte Carlo figures of each option, side by side;
 - `differences`: each option minus the first, iteration by iteration (mean, 90% interval,
   chance the option is better);
-- `best_shares`: the share of iterations in which each option has the highest NPV (an
-  exact tie is shared equally, so the shares always add up to 1);
+- `best_shares`: the share of iterations in which each option has the highest NPV, doing
+  nothing (NPV £0, cost £0) counted as an option (an exact tie is shared equally, so the
+  shares always add up to 1);
+- `verdict`: the comparison in plain words: which option is best, or that none pays back, and
+  which returns most per £1 and per client;
 - `summary`: all of it as a JSON-safe dict (comparison.json, written by
   fam.writers.comparison with comparison.xlsx and comparison.pdf).
 """
@@ -24,14 +27,15 @@ import numpy as np
 import pandas as pd
 
 from fam.errors import InputError
-from fam.model.finance import clean, describe, payback_years
+from fam.model.finance import clean, describe
 from fam.version import __version__
 
 if TYPE_CHECKING:
     from fam.analyses.results import Results
 
-MEASURES = ("costs", "benefits", "npv", "bcr", "payback_years")
+MEASURES = ("costs", "benefits", "npv", "bcr")
 FILES = ("comparison.xlsx", "comparison.pdf", "comparison.json")
+DO_NOTHING = "Do nothing"  # the option every comparison includes: no cost, no saving, NPV £0
 
 
 def check_comparable(results: Sequence[Results]) -> None:
@@ -70,8 +74,31 @@ def _series(r: Results) -> dict[str, np.ndarray]:
         "benefits": d.benefits[:, r.plan.headline],
         "npv": r.npv,
         "bcr": r.bcr,
-        "payback_years": payback_years(d.net_by_year),
     }
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def seed_note(results: Sequence[Results]) -> str | None:
+    """Why an option's figures here may differ from its own report, or None if they cannot.
+
+    Common random numbers need one seed for every option; an option whose scenario names
+    another seed (monte_carlo.seed) therefore runs here with different draws from its own
+    report, and its intervals differ from that report's by simulation noise."""
+    seed = results[0].seed
+    own = [(r.name, r.inputs.scenario.monte_carlo.seed) for r in results]
+    other = [(n, s) for n, s in own if s != seed]
+    if not other:
+        return None
+    which = _join([f"{n}'s seed {s}" for n, s in other])
+    return (
+        f"Every option ran with seed {seed}, so that shared inputs take the same values in each "
+        f"simulation; their own reports use their scenario's seed ({which}), so intervals "
+        "there differ from these by simulation noise (central figures are the same; give the "
+        "scenarios one monte_carlo.seed to make them agree)."
+    )
 
 
 def table(results: Sequence[Results]) -> pd.DataFrame:
@@ -90,6 +117,17 @@ def table(results: Sequence[Results]) -> pd.DataFrame:
                 vals.append(head[m] if k == "central" else stats[k])
         idx.append(("prob_npv_positive", "monte_carlo"))
         vals.append(float(np.mean(r.npv > 0)))
+        pay = r.payback_summary()
+        idx.append(("payback_share_within_horizon", "monte_carlo"))
+        vals.append(pay["share_within_horizon"])
+        idx.append(("payback_years_if_paid_back", "central"))
+        vals.append(head["payback_years"])
+        for k in ("mean", "p5", "p50", "p95"):
+            idx.append(("payback_years_if_paid_back", k))
+            vals.append(pay["years_if_paid_back"][k])
+        for m in ("costs", "benefits", "npv"):
+            idx.append((f"{m}_per_client", "central"))
+            vals.append(head[m] / r.inputs.size)
         sc = r.inputs.scenario
         for k, v in [
             ("programme", sc.programme),
@@ -136,14 +174,68 @@ def differences(results: Sequence[Results]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def best_shares(results: Sequence[Results]) -> pd.Series:
-    """Share of iterations in which each option has the highest NPV (ties shared equally)."""
+def best_shares(results: Sequence[Results], do_nothing: bool = True) -> pd.Series:
+    """Share of iterations in which each option has the highest NPV (ties shared equally);
+    with `do_nothing`, doing nothing (NPV £0) is an option too, listed last."""
     check_comparable(results)
-    npv = np.stack([r.npv for r in results], axis=1)  # [i, option]
+    cols = [r.npv for r in results] + ([np.zeros_like(results[0].npv)] if do_nothing else [])
+    npv = np.stack(cols, axis=1)  # [i, option]
     top = npv.max(axis=1, keepdims=True)
     tied = npv == top
     share = (tied / tied.sum(axis=1, keepdims=True)).mean(axis=0)
-    return pd.Series(share, index=labels(results), name="share_best_npv")
+    index = labels(results) + ([DO_NOTHING] if do_nothing else [])
+    return pd.Series(share, index=index, name="share_best_npv")
+
+
+def _gbp(x: float) -> str:
+    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+
+
+def verdict(results: Sequence[Results]) -> str:
+    """The comparison in plain words: the best option (doing nothing included), or that no
+    option pays back; how often each is best; which returns most per £1; cohort sizes when
+    they differ (then totals mislead: per-client figures are given)."""
+    labs = labels(results)
+    best = best_shares(results)
+    heads = [r.central_headline() for r in results]
+    npv = [float(h["npv"]) for h in heads]
+    out = []
+    if max(npv) <= 0:
+        none = "Neither option" if len(results) == 2 else "None of the options"
+        out.append(
+            f"{none} pays back in the central case (net present value "
+            + "; ".join(f"{lab} {_gbp(v)}" for lab, v in zip(labs, npv, strict=True))
+            + f"): doing nothing has the highest net present value in the central case, and "
+            f"in {best[DO_NOTHING]:.0%} of simulations."
+        )
+    else:
+        i = int(np.argmax(npv))
+        out.append(
+            f"{labs[i]} has the highest net present value in the central case ({_gbp(npv[i])}) "
+            "and is the "
+            f"best option in {best[labs[i]]:.0%} of simulations (doing nothing: "
+            f"{best[DO_NOTHING]:.0%})."
+        )
+    top = best.idxmax()
+    if top != (DO_NOTHING if max(npv) <= 0 else labs[int(np.argmax(npv))]):
+        out.append(f"Most often best: {top} ({best[top]:.0%} of simulations).")
+    bcr = [h["bcr"] for h in heads]
+    ok = [(b, lab) for b, lab in zip(bcr, labs, strict=True) if b is not None and np.isfinite(b)]
+    if len(ok) > 1:
+        b, lab = max(ok)
+        rest = [f"{other} £{x:.2f}" for x, other in ok if other != lab]
+        out.append(f"Per £1 spent, {lab} returns the most (£{b:.2f}; {_join(rest)}).")
+    sizes = [r.inputs.size for r in results]
+    if len(set(sizes)) > 1:
+        per = [
+            f"{lab} {n:,} clients, NPV {_gbp(v / n)} per client"
+            for lab, n, v in zip(labs, sizes, npv, strict=True)
+        ]
+        out.append(
+            "The options serve different numbers of clients, so compare them per client and "
+            "per £1, not by totals: " + "; ".join(per) + "."
+        )
+    return " ".join(out)
 
 
 def summary(results: Sequence[Results]) -> dict[str, Any]:
@@ -160,6 +252,11 @@ def summary(results: Sequence[Results]) -> dict[str, Any]:
             "scenario": r.name,
             "file": str(r.inputs.scenario_path),
             "programme": r.inputs.scenario.programme,
+            "seed_in_scenario": r.inputs.scenario.monte_carlo.seed,
+            "clients": r.inputs.size,
+            "central_per_client": {
+                m: s["central"][m] / r.inputs.size for m in ("costs", "benefits", "npv")
+            },
             "central": s["central"],
             "monte_carlo": s["monte_carlo"],
             "share_best_npv": float(best[lab]),
@@ -177,12 +274,17 @@ def summary(results: Sequence[Results]) -> dict[str, Any]:
             "every option ran with the same seed and iterations: inputs with the same name "
             "have identical draws, so differences are paired iteration by iteration"
         ),
+        "seed_note": seed_note(results),
+        "verdict": verdict(results),
         "options": options,
         "differences_vs_first": diffs.to_dict(orient="records"),
         "best": {
-            "by_central_npv": labs[int(np.argmax(central_npv))],
-            "most_often_highest_npv": labs[int(np.argmax(best.to_numpy()))],
+            "by_central_npv": (
+                labs[int(np.argmax(central_npv))] if max(central_npv) > 0 else DO_NOTHING
+            ),
+            "most_often_highest_npv": str(best.idxmax()),
             "share_best_npv": {k: float(v) for k, v in best.items()},
+            "do_nothing": "an option in every comparison: no cost, no saving, NPV £0",
         },
     }
     return dict(clean(out))

@@ -44,6 +44,59 @@ class Results(Run):
             "payback_years": c.payback_years,
         }
 
+    @property
+    def updated(self) -> bool:
+        """True when observed follow-up updated the forecast (the headline is then the
+        updated forecast, docs/update.md)."""
+        return self.update is not None and bool(self.update.evidence)
+
+    def headline(self) -> dict[str, Any]:
+        """The figures every output leads with (page 1, the CLI's line, summary.json's
+        `headline`, the workbook): `basis` 'scenario' or 'updated'.
+
+        'scenario': the central case (every input at its central value), the chance of
+        breaking even and the 90% interval of NPV from the Monte Carlo.
+        'updated' (the scenario carries observed follow-up): the updated (posterior) Monte
+        Carlo: mean costs, benefits and NPV; £ back per £1 = mean benefits / mean costs; the
+        chance of breaking even and the NPV interval of the updated draws; payback of the
+        mean net position by year. It has no central case, since the data move every input.
+        """
+        if not self.updated:
+            return self.prior_headline()
+        assert self.update is not None
+        d = self.update.posterior
+        costs = float(np.mean(d.costs))
+        benefits = float(np.mean(d.benefits[:, self.plan.headline]))
+        pay = payback_years(d.net_by_year.mean(axis=0, keepdims=True))
+        return clean(
+            {
+                "basis": "updated",
+                "costs": costs,
+                "benefits": benefits,
+                "npv": benefits - costs,
+                "bcr": float(bcr(benefits, costs)),
+                "payback_years": float(pay[0]),
+                "prob_npv_positive": float(np.mean(d.npv > 0)),
+                "npv_p5": float(np.percentile(d.npv, 5)),
+                "npv_p95": float(np.percentile(d.npv, 95)),
+            }
+        )
+
+    def prior_headline(self) -> dict[str, Any]:
+        """The headline of the scenario as written (before any observed follow-up)."""
+        c = self.central_headline()
+        out = {k: c[k] for k in ("costs", "benefits", "npv", "bcr", "payback_years")}
+        npv = self.npv
+        return clean(
+            {
+                "basis": "scenario",
+                **out,
+                "prob_npv_positive": float(np.mean(npv > 0)),
+                "npv_p5": float(np.percentile(npv, 5)),
+                "npv_p95": float(np.percentile(npv, 95)),
+            }
+        )
+
     def summary(self) -> dict[str, Any]:
         """The content of summary.json (keys as in docs/outputs.md), JSON-safe."""
         sc = self.inputs.scenario
@@ -66,34 +119,76 @@ class Results(Run):
                 "npv": describe(self.npv),
                 "bcr": describe(self.bcr),
                 "prob_npv_positive": float(np.mean(self.npv > 0)),
+                "payback": self.payback_summary(),
             },
             "by_agency": by_agency,
+            "synthetic_data": bool(self.inputs.synthetic),
+            "headline_basis": "updated" if self.updated else "scenario",
+            "headline": self.headline(),
         }
+        if self.inputs.edits:  # a workbook run whose inputs were changed since fam wrote it
+            out["edited_inputs"] = list(self.inputs.edits)
+        if self.updated:
+            out["prior"] = self.prior_headline()
         return clean(out)
 
+    def payback_summary(self) -> dict[str, Any]:
+        """Payback across the simulations: the share that pays back within the horizon, and
+        the payback year of those only (a simulation that never pays back has no payback year,
+        so a mean over all of them would describe the few that do as if they were all)."""
+        pay = payback_years(self.draws.net_by_year)
+        paid = np.isfinite(pay)
+        return {
+            "share_within_horizon": float(np.mean(paid)) if pay.size else None,
+            "simulations_paying_back": int(paid.sum()),
+            "years_if_paid_back": describe(pay[paid]),
+        }
+
     def summary_frame(self) -> pd.DataFrame:
-        """Headline figures: central value, Monte Carlo mean and 5/50/95th percentiles."""
+        """Headline figures: central value, Monte Carlo mean and 5/50/95th percentiles, and
+        the number of simulations each row describes (`simulations`).
+
+        Payback is two rows: `payback_share_within_horizon` (the share of simulations that pay
+        back within the horizon) and `payback_years_if_paid_back` (the payback year of those
+        simulations only; central: the central case's payback, empty if it never pays back).
+        """
         d = self.draws
+        n = self.iterations
         series = {
             "costs": d.costs,
             "benefits": d.benefits[:, self.plan.headline],
             "npv": self.npv,
             "bcr": self.bcr,
             "roi": self.bcr - 1.0,
-            "payback_years": payback_years(d.net_by_year),
         }
         head = self.central_headline()
         rows = []
         for k, x in series.items():
-            rows.append({"measure": k, "central": head[k], **describe(x)})
+            rows.append({"measure": k, "central": head[k], **describe(x), "simulations": n})
+        empty = {"central": None, "p5": None, "p50": None, "p95": None}
         rows.append(
             {
                 "measure": "prob_npv_positive",
-                "central": None,
+                **empty,
                 "mean": float(np.mean(self.npv > 0)),
-                "p5": None,
-                "p50": None,
-                "p95": None,
+                "simulations": n,
+            }
+        )
+        pay = self.payback_summary()
+        rows.append(
+            {
+                "measure": "payback_share_within_horizon",
+                **empty,
+                "mean": pay["share_within_horizon"],
+                "simulations": n,
+            }
+        )
+        rows.append(
+            {
+                "measure": "payback_years_if_paid_back",
+                "central": head["payback_years"],
+                **pay["years_if_paid_back"],
+                "simulations": pay["simulations_paying_back"],
             }
         )
         return pd.DataFrame(rows).set_index("measure")

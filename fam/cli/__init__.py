@@ -198,18 +198,34 @@ def run(
     paths = api.write_reports(res, out_dir, force=force, client_detail_salt=salt)
     for p in paths.values():
         click.echo(str(p))
-    s = res.summary()
-    c, mc = s["central"], s["monte_carlo"]
-    bcr = "n/a" if c["bcr"] is None else f"£{c['bcr']:.2f}"
-    click.echo(
-        f"NPV {_money(c['npv'])} (90% interval {_money(mc['npv']['p5'])} to "
-        f"{_money(mc['npv']['p95'])}); {bcr} back per £1; "
-        f"chance of breaking even {mc['prob_npv_positive']:.0%}"
-    )
+    h = res.headline()
+
+    def line(h: dict[str, Any]) -> str:
+        bcr = "n/a" if h["bcr"] is None else f"£{h['bcr']:.2f}"
+        return (
+            f"NPV {_money(h['npv'])} (90% interval {_money(h['npv_p5'])} to "
+            f"{_money(h['npv_p95'])}); {bcr} back per £1; "
+            f"chance of breaking even {h['prob_npv_positive']:.0%}"
+        )
+
+    if h["basis"] == "updated":
+        click.echo(
+            f"updated with the observed follow-up: mean {line(h)} "
+            f"(before the data: {line(res.prior_headline())})"
+        )
+    else:
+        click.echo(line(h))
+    if res.inputs.edits:
+        n = len(res.inputs.edits)
+        click.echo(
+            f"edited: {n} input{'s' if n > 1 else ''} changed since fam wrote this workbook "
+            "(listed on the briefing's first page, the workbook's Cover and in summary.json)"
+        )
 
 
 def _register() -> None:
     from fam.cli.compare import compare
+    from fam.cli.importing import import_
     from fam.cli.scenario import scenario
     from fam.cli.sensitivity import sensitivity
     from fam.cli.synth import synth
@@ -220,6 +236,7 @@ def _register() -> None:
     cli.add_command(sensitivity)
     cli.add_command(scenario)
     cli.add_command(compare)
+    cli.add_command(import_)
 
 
 _register()

@@ -72,7 +72,16 @@ def compare(
         h = r.central_headline()
         npv = h["npv"]
         money = f"-£{-npv:,.0f}" if npv < 0 else f"£{npv:,.0f}"
+        bcr = "n/a" if h["bcr"] is None else f"£{h['bcr']:.2f}"
         click.echo(
-            f"{lab}: NPV {money}; chance of breaking even {float((r.npv > 0).mean()):.0%}; "
-            f"highest NPV in {best[lab]:.0%} of iterations"
+            f"{lab} ({r.inputs.size:,} clients): NPV {money}; {bcr} back per £1; chance of "
+            f"breaking even {float((r.npv > 0).mean()):.0%}; highest NPV in {best[lab]:.0%} of "
+            "iterations"
         )
+    click.echo(
+        f"{cmp.DO_NOTHING} (NPV £0): highest NPV in {best[cmp.DO_NOTHING]:.0%} of iterations"
+    )
+    click.echo(cmp.verdict(results))
+    note = cmp.seed_note(results)
+    if note:
+        click.echo("note: " + note)

@@ -52,10 +52,12 @@ def sensitivity(
         click.echo(str(path))
     top = tables["tornado.csv"].head(5)
     click.echo("Inputs that move NPV most (10th to 90th percentile, rest central):")
+
+    def gbp(x: float) -> str:
+        return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+
     for r in top.itertuples():
-        click.echo(
-            f"  {r.label}: NPV {r.npv_low:,.0f} to {r.npv_high:,.0f} (swing £{r.swing:,.0f})"
-        )
+        click.echo(f"  {r.label}: NPV {gbp(r.npv_low)} to {gbp(r.npv_high)} (swing {gbp(r.swing)})")
     click.echo(
         f"Expected value of perfect information: £{vi.attrs['evpi_per_client']:,.0f} per client, "
         f"£{vi.attrs['evpi_population']:,.0f} for the cohort of {res.inputs.size}"

@@ -48,7 +48,7 @@ def _parse_effects(values: tuple[str, ...], profile: str) -> dict[str, float]:
 
 
 @click.command(name="synth")
-@click.argument("profile", type=click.Choice(sorted(PROFILES)))
+@click.argument("profile", type=click.Choice([*sorted(PROFILES), "ssda903"]))
 @click.option(
     "--n",
     "n",
@@ -131,7 +131,17 @@ def synth(
     common_cutoff: bool,
     force: bool,
 ) -> None:
-    """Write a synthetic cohort for PROFILE (young_people or adults): NOT real people."""
+    """Write a synthetic cohort for PROFILE (young_people or adults): NOT real people.
+
+    PROFILE ssda903 writes SYNTHETIC statutory returns instead (SSDA903 episodes and header
+    by year, CIN census XML by year, referrals.csv) for `fam import`: --n programme and
+    --comparison children, the comparison arm referred in the --intake-months before --start,
+    data to --follow-up-months after the intake ends; --true-effect entry_to_care=CHANGE.
+    """
+    if profile == "ssda903":
+        _synth_returns(n, seed, out, start, intake_months, follow_up_months, true_effect,
+                       comparison, force)  # fmt: skip
+        return
     effects = _parse_effects(true_effect, profile)
     if effects and follow_up_months == 0:
         raise click.BadParameter(
@@ -196,3 +206,54 @@ def synth(
         raise click.ClickException(f"cannot write to {out}: {exc}") from None
     for path in paths:
         click.echo(str(path))
+
+
+def _synth_returns(
+    n: int,
+    seed: int,
+    out: Path,
+    start: str,
+    intake_months: int,
+    follow_up_months: int,
+    true_effect: tuple[str, ...],
+    comparison: int,
+    force: bool,
+) -> None:
+    import datetime as _dt
+
+    from fam.inputs.synth_returns import _add_months, synthesise_returns, write_returns
+
+    effect = -0.3
+    for item in true_effect:
+        key, _, text = item.partition("=")
+        if key.strip() != "entry_to_care":
+            raise click.BadParameter(
+                f"ssda903 takes only entry_to_care=CHANGE, got {item!r}", param_hint="--true-effect"
+            )
+        try:
+            effect = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise click.BadParameter(f"CHANGE must be a number, got {text!r}") from None
+        if not -1 <= effect <= 1:
+            raise click.BadParameter("CHANGE must be between -1 and 1", param_hint="--true-effect")
+    try:
+        first = _dt.date.fromisoformat(start + "-01")
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM, got {start!r}", param_hint="--start") from None
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise click.BadParameter(
+            f"{out} is not empty; use --force to write into it", param_hint="--out"
+        )
+    months = follow_up_months or 12
+    to = _add_months(first, intake_months + months)
+    children = synthesise_returns(n, comparison, seed, first, intake_months, to, effect)
+    command = shlex.join(
+        ["fam", "synth", "ssda903", "--n", str(n), "--comparison", str(comparison), "--seed",
+         str(seed), "--start", start, "--intake-months", str(intake_months),
+         "--follow-up-months", str(months), "--true-effect", f"entry_to_care={effect:g}"]
+    )  # fmt: skip
+    for p in write_returns(children, out, to, command):
+        click.echo(str(p))
+    click.echo(f"data end (for fam import --to): {to}")

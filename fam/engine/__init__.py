@@ -1066,8 +1066,10 @@ def _rate_exposures(plan: Plan) -> dict[str, np.ndarray]:
     prof = np.zeros((n_v, mi.n_years))
     for i, r in enumerate(tab.rates):
         js = np.arange(r.values.start, r.values.stop)
-        months[js] = cf[js, i]
-        prof[js] = pg[js, i] - cf[js, i]
+        # both are >= 0; differences of prefix sums can leave -1e-14, which the workbook's
+        # "No negative cohort exposure" check would flag
+        months[js] = np.maximum(cf[js, i], 0.0)
+        prof[js] = np.maximum(pg[js, i] - cf[js, i], 0.0)
     return {"rate_months": months, "rate_profile": prof}
 
 

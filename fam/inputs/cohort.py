@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import gc
 import io
 import warnings
@@ -43,10 +44,24 @@ class CohortData:
     use: pd.DataFrame  # client (row index into clients), service, start, end, quantity
     clients_path: str
     use_path: str
+    # the files' own comment saying the data are synthetic ('' when neither file says so)
+    synthetic: str = ""
 
 
-def _xlsx_records(p: Path, sheet: str) -> list[tuple[int, list[str]]]:
-    """Rows of one sheet of a workbook as text, numbered by spreadsheet row."""
+SYNTHETIC_WORD = "synthetic"  # a '#' comment line containing it marks a file as synthetic
+
+
+def _synthetic_comment(comments: Sequence[str]) -> str:
+    """The first comment line that says the data are synthetic, without its '#', or ''."""
+    for c in comments:
+        if SYNTHETIC_WORD in c.lower():
+            return c.lstrip().lstrip("#").strip()
+    return ""
+
+
+def _xlsx_records(p: Path, sheet: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """Rows of one sheet of a workbook as text, numbered by spreadsheet row, and the sheet's
+    comment rows (first cell starting '#')."""
     import datetime as _dt
 
     import openpyxl
@@ -75,14 +90,17 @@ def _xlsx_records(p: Path, sheet: str) -> list[tuple[int, list[str]]]:
         return str(v)
 
     out = []
+    comments = []
     for i, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
         rec = [text(v) for v in row]
         while rec and rec[-1] == "":
             rec.pop()
-        if any(f.strip() for f in rec) and not rec[0].lstrip().startswith("#"):
+        if rec and rec[0].lstrip().startswith("#"):
+            comments.append(rec[0])
+        elif any(f.strip() for f in rec):
             out.append((i, rec))
     wb.close()
-    return out
+    return out, comments
 
 
 def _csv_records(text: str) -> list[tuple[int, list[str]]] | None:
@@ -132,12 +150,14 @@ def _read_table(
 ) -> pd.DataFrame:
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file():
-        sheet_rows = _xlsx_records(p, sheet)
+        sheet_rows, comments = _xlsx_records(p, sheet)
         if not sheet_rows:
             raise InputError(
                 f"{p}: sheet {sheet!r} is empty; expected a header row with {', '.join(required)}"
             )
-        return _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
+        frame = _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
+        frame.attrs["synthetic"] = _synthetic_comment(comments)
+        return frame
     text = _csv_text(p)
     # parse the whole text (a quoted field may span lines); number each record by the line
     # it starts on; skip blank records and comment lines ('#' first)
@@ -159,7 +179,11 @@ def _read_table(
         raise InputError(
             f"{p}: the file is empty; expected a header row with {', '.join(required)}"
         )
-    return _frame(str(p), numbered, required, optional)
+    frame = _frame(str(p), numbered, required, optional)
+    frame.attrs["synthetic"] = _synthetic_comment(
+        [line for line in text[:4096].splitlines()[:20] if line.lstrip().startswith("#")]
+    )
+    return frame
 
 
 def _csv_bytes(p: Path) -> bytes:
@@ -418,7 +442,8 @@ def _careful_cohort(
         }
     )
     _check_overlaps(use, up)
-    return CohortData(clients, use, cp, up)
+    synthetic = str(cl.attrs.get("synthetic") or su.attrs.get("synthetic") or "")
+    return CohortData(clients, use, cp, up, synthetic)
 
 
 def _check_overlaps(use: pd.DataFrame, path: str) -> None:
@@ -464,6 +489,7 @@ class _Coded:
     codes: dict[str, np.ndarray]
     values: dict[str, np.ndarray]  # object arrays of str
     lines: np.ndarray
+    synthetic: str = ""  # as _read_table's attrs["synthetic"]
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -498,23 +524,51 @@ def _fast_table(
     quoted = b'"' in raw and not _literal_quotes(raw, start)
     if quoted and not _plain_quoting(raw, start, end):
         return None  # quoting the csv module and pandas might read differently
-    nl = raw.find(b"\n", start, end)
     try:
-        first = raw[start : nl if nl >= 0 else end].decode()
-        if end > start and not _skippable(first):
-            coded = _fast_parse(raw, start, end, None, required, optional, categorical, quoted)
-            if coded is not _SKIPPED:
-                return coded
-        if quoted:  # a quoted field may span lines: leave skipped lines to the csv module
-            return None
-        # blank, comment or ragged lines: drop the lines the careful reader skips, keeping
-        # the others' numbers, and try again
-        kept, numbers = _without_skipped(raw[start:end].decode())
+        coded = _fast_parse_from_header(raw, start, end, required, optional, categorical, quoted)
+        if coded is _SKIPPED and not quoted:
+            # blank, comment or ragged lines: drop the lines the careful reader skips,
+            # keeping the others' numbers, and try again
+            kept, numbers = _without_skipped(raw[start:end].decode())
+            body = kept.encode()
+            coded = _fast_parse(body, 0, len(body), numbers, required, optional, categorical)
     except UnicodeDecodeError:
         return None
-    body = kept.encode()
-    coded = _fast_parse(body, 0, len(body), numbers, required, optional, categorical, False)
-    return None if coded is _SKIPPED else coded
+    if coded is None or coded is _SKIPPED:
+        return None
+    # the careful reader's synthetic marker: '#' lines among the first 20 lines of the
+    # first 4,096 characters (UTF-8: at most 4 bytes each)
+    head = raw[start : start + 4 * 4096].decode("utf-8", errors="ignore")[:4096]
+    comments = [line for line in head.splitlines()[:20] if line.lstrip().startswith("#")]
+    return dataclasses.replace(coded, synthetic=_synthetic_comment(comments))
+
+
+def _fast_parse_from_header(
+    raw: bytes,
+    start: int,
+    end: int,
+    required: Sequence[str],
+    optional: Sequence[str],
+    categorical: bool,
+    quoted: bool,
+) -> _Coded | None:
+    """_fast_parse after stepping over any lines the careful reader skips above the header
+    (a comment block, as synthetic files have); _SKIPPED if more such lines follow."""
+    first_line = 1
+    pos = start
+    while pos < end:
+        nl = raw.find(b"\n", pos, end)
+        stop = nl if nl >= 0 else end
+        if not _skippable(raw[pos:stop].decode()):
+            break
+        if quoted and b'"' in raw[pos:stop]:
+            return None  # a quote in a skipped line: the csv module's reading
+        first_line += 1
+        pos = stop + 1
+    if pos >= end:
+        return None
+    numbers = None if first_line == 1 else np.arange(first_line, first_line + 1, dtype=np.int64)
+    return _fast_parse(raw, pos, end, numbers, required, optional, categorical, quoted)
 
 
 _SKIPPED = _Coded({}, {}, np.zeros(0, dtype=np.int64))
@@ -574,11 +628,12 @@ def _fast_parse(
     required: Sequence[str],
     optional: Sequence[str],
     categorical: bool,
-    quoted: bool,
+    quoted: bool = False,
 ) -> _Coded | None:
     """Parse raw[start:end], text with no trailing newline (numbers: each line's number in
-    the file; None for 1, 2, ...; quoted: fields may be quoted as _plain_quoting allows).
-    None if the careful reader must look; _SKIPPED if a row may be a line it skips."""
+    the file, or only the header's when the rows follow it line by line; None for 1, 2, ...;
+    quoted: fields may be quoted as _plain_quoting allows). None if the careful reader must
+    look; _SKIPPED if a row may be a line it skips."""
     if end <= start:
         return None
     nl = raw.find(b"\n", start, end)
@@ -655,7 +710,11 @@ def _fast_parse(
         if col not in codes:
             codes[col] = np.zeros(n, dtype=np.int8)
             values[col] = np.array([""], dtype=object)
-    lines = np.arange(2, n + 2, dtype=np.int64) if numbers is None else numbers[1:]
+    if numbers is None or len(numbers) == 1:  # one line per row after the header
+        header_line = 1 if numbers is None else int(numbers[0])
+        lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
+    else:
+        lines = numbers[1:]
     return _Coded(codes, values, lines)
 
 
@@ -742,7 +801,7 @@ def _fast_cohort(
             "line": su.lines,
         }
     )
-    return CohortData(clients, use, cp, up)
+    return CohortData(clients, use, cp, up, cl.synthetic or su.synthetic)
 
 
 def _anniversary(start: np.ndarray, j: np.ndarray) -> np.ndarray:

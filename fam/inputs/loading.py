@@ -6,9 +6,11 @@ parsed distributions only; the engine is a pure function of it.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -156,6 +158,11 @@ class ModelInputs:
     # Personal data: no writer may output client_id (see fam.writers.privacy.client_detail_frame).
     clients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     forms: Forms | None = None  # per-service forms and the placement chain (v2), if any
+    # a workbook run: inputs changed since fam wrote the workbook ("key: old -> new")
+    edits: tuple[str, ...] = ()
+    # the cohort files' own note that they are synthetic ('' for real data): every output
+    # built from them says so (docs/outputs.md)
+    synthetic: str = ""
 
     @property
     def horizon_months(self) -> int:
@@ -253,10 +260,33 @@ def durations_months(cohort: CohortData, default: int) -> np.ndarray:
     return np.maximum(out, 1)
 
 
+def short_name(description: str, limit: int = 40) -> str:
+    """A unit cost's description cut to a reader's short name: no parentheses, nothing after a
+    colon, only the first clause when long ('Arrest with detention: police costs' -> 'Arrest
+    with detention')."""
+    s = re.sub(r"\s*\([^)]*\)", "", str(description)).split(":")[0].strip()
+    if len(s) > limit:
+        s = s.split(",")[0].strip()
+    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def effect_label(services: Sequence[str], names: Mapping[str, str]) -> str:
+    """'Change in use: A&E attendance; Arrest with detention and 2 more'."""
+    desc = [names.get(s, s) for s in services]
+    shown = "; ".join(desc[:2]) + (f" and {len(desc) - 2} more" if len(desc) > 2 else "")
+    return f"Change in use: {shown}"
+
+
 def resolve_effects(
-    sc: Scenario, services: tuple[str, ...], known: set[str], path: Path
+    sc: Scenario,
+    services: tuple[str, ...],
+    known: set[str],
+    path: Path,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[ServiceEffect, ...]:
-    """Match effect keys (service codes or glob patterns such as 'custody_night_*')."""
+    """Match effect keys (service codes or glob patterns such as 'custody_night_*').
+
+    `names` (service -> short name) labels each effect by the services it covers."""
     for key in sc.effects:
         is_glob = any(ch in key for ch in "*?[")
         if not is_glob and key not in known:
@@ -267,6 +297,7 @@ def resolve_effects(
         if is_glob and not any(fnmatch.fnmatchcase(s, key) for s in known):
             raise InputError(f"{path}: effects.{key}: the pattern matches no service code")
     out = []
+    key_of: list[str] = []
     for s in services:
         if s in sc.effects:
             key = s
@@ -278,13 +309,17 @@ def resolve_effects(
                     "give it its own entry"
                 )
             key = keys[0] if keys else ""
+        key_of.append(key)
+    for s, key in zip(services, key_of, strict=True):
         if key:
             e = sc.effects[key]
             inp = Input(
                 f"effects.{key}.change",
                 e.change,
                 lower=-1.0,
-                label=f"Effect on {key}",
+                label=effect_label(
+                    [t for t, k in zip(services, key_of, strict=True) if k == key], names or {}
+                ),
                 source=e.source or sc.sources.get(f"effects.{key}", ""),
             )
             out.append(ServiceEffect(s, inp, e.onset_months, e.half_life_months, e.confidence))
@@ -301,10 +336,12 @@ def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) 
     path = Path(scenario_path)
     table: pd.DataFrame | None = None
     base = path.parent
+    written: dict[str, str] | None = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from fam.inputs.workbook_input import read_workbook_scenario
+        from fam.inputs.workbook_input import read_workbook
 
-        data, table, base = read_workbook_scenario(path)
+        wbs = read_workbook(path)
+        data, table, base, written = wbs.data, wbs.table, wbs.base, wbs.written
     else:
         data = read_yaml(path)
     if overrides and isinstance(data, dict):
@@ -314,7 +351,13 @@ def load(scenario_path: str | Path, overrides: Mapping[str, Any] | None = None) 
             for key in parents:
                 node = node.setdefault(key, {})
             node[leaf] = value
-    return load_from_scenario(parse_scenario(data, path), path, base, table)
+    mi = load_from_scenario(parse_scenario(data, path), path, base, table)
+    if written is not None:
+        from fam.inputs.workbook_input import edits, input_fingerprint
+
+        now = input_fingerprint(mi.scenario.model_dump(mode="json"), mi.cost_rows)
+        mi = dataclasses.replace(mi, edits=edits(written, now))
+    return mi
 
 
 def _table_sha256(table: pd.DataFrame) -> str:
@@ -367,7 +410,12 @@ def load_from_scenario(
         used |= {s for s in sc.placements.states.values() if s is not None and s in known}
     services = tuple(sorted(used))
     units = tuple(units_by_service[s] for s in services)
-    effects = resolve_effects(sc, services, known, path)
+    short_names = {
+        str(r.service): short_name(str(r.description))
+        for r in table.drop_duplicates("service").itertuples()
+        if str(r.description).strip()
+    }
+    effects = resolve_effects(sc, services, known, path, short_names)
 
     rows = table[table["service"].isin(services)].copy()
     rows["s_index"] = rows["service"].map({s: i for i, s in enumerate(services)})
@@ -585,6 +633,7 @@ def load_from_scenario(
             drop=True
         ),
         forms=forms,
+        synthetic=cohort.synthetic,
     )
 
 

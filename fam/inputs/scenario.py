@@ -80,7 +80,10 @@ class Strict(BaseModel):
 
 class Discounting(Strict):
     rate: float = Field(
-        0.035, ge=0, le=0.2, json_schema_extra={"label": "Discount rate (Green Book standard 3.5%)"}
+        0.035,
+        ge=0,
+        le=0.2,
+        json_schema_extra={"label": "Discount rate (Green Book standard 3.5%)", "percent": True},
     )
     schedule: Literal["green_book", "constant"] = Field(
         "green_book", json_schema_extra={"label": "Discount schedule"}
@@ -752,6 +755,10 @@ def format_validation_error(path: Path | str, err: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling; see docs/scenario.md for the keys)"
     elif first["type"] == "missing":
+        # every missing key at once, so a blank scenario is filled in one pass, not one a run
+        missing = list(dict.fromkeys(_loc(e["loc"]) for e in errors if e["type"] == "missing"))
+        if len(missing) > 1:
+            return f"{path}: required keys are missing: {', '.join(missing)}"
         msg = "required key is missing"
     msg = msg.removeprefix("Value error, ")
     where = f"{path}: {loc}: " if loc else f"{path}: "

@@ -58,6 +58,7 @@ INPUT_HEADERS = (
 )
 FOLDER_LABEL = "scenario folder"  # the row above the header holding the scenario's folder
 FOLDER_NAME = "scenario_folder"  # its defined name
+FOLDER_WRITTEN_NAME = "scenario_folder_as_written"  # the absolute folder fam wrote it from
 
 # value types on the Inputs sheet
 T_TEXT = "text"
@@ -377,27 +378,111 @@ def _read_inputs(ws: Any, where: Where) -> dict[str, Any]:
     return data
 
 
-def _folder(wb: Any, ws: Any, path: Path) -> Path:
-    """The folder relative input paths resolve from (the original scenario's), else the file's."""
-    value = None
+def _folder_cell(wb: Any, ws: Any) -> tuple[Any, str, Any]:
+    """(scenario folder cell's value, its reference, the folder as written by fam)."""
+    value, ref, written = None, "B3", None
     dn = wb.defined_names.get(FOLDER_NAME) if hasattr(wb.defined_names, "get") else None
     if dn is not None:
-        for title, ref in dn.destinations:
+        for title, dest in dn.destinations:
             if title in wb.sheetnames:
-                value = wb[title][ref.replace("$", "")].value
+                ref = dest.replace("$", "")
+                value = wb[title][ref].value
     else:
         for row in ws.iter_rows(min_row=1, max_row=10):
             for c in row:
                 if isinstance(c.value, str) and c.value.strip().lower() == FOLDER_LABEL:
+                    ref = f"{col_letter(c.column + 1)}{c.row}"
                     value = ws.cell(row=c.row, column=c.column + 1).value
-    if _is_blank(value):
-        return path.resolve().parent
-    folder = Path(str(value).strip())
-    if not folder.is_absolute():
-        folder = path.resolve().parent / folder
-    if not folder.is_dir():  # the workbook has moved: fall back to its own folder
-        return path.resolve().parent
-    return folder
+    wn = wb.defined_names.get(FOLDER_WRITTEN_NAME) if hasattr(wb.defined_names, "get") else None
+    if wn is not None:
+        for title, dest in wn.destinations:
+            if title in wb.sheetnames:
+                written = wb[title][dest.replace("$", "")].value
+    return value, ref, written
+
+
+PROJECT_MARKERS = ("pyproject.toml", ".git")  # what marks the top folder of a project
+
+
+def portable_folder(folder: Path, cwd: Path) -> str:
+    """The scenario folder as the workbook stores it: relative to the project that holds it
+    (the nearest folder above it with a pyproject.toml or .git, e.g. `scenarios`), else
+    relative to the current folder if it is inside it, else absolute."""
+    folder = folder.resolve()
+    for top in [folder, *folder.parents]:
+        if any((top / m).exists() for m in PROJECT_MARKERS):
+            return folder.relative_to(top).as_posix()
+    try:
+        return folder.relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return str(folder)
+
+
+def folder_candidates(value: Any, written: Any, workbook: Path, cwd: Path) -> list[Path]:
+    """The folders relative input paths may resolve from, in the order fam tries them.
+
+    The scenario folder cell holds the scenario's folder relative to its project (e.g.
+    `scenarios`), so that the workbook works on any copy of the project: tried against this
+    workbook's folder, then the current folder and each folder above it. An absolute value
+    is tried as it is. Then the folder the workbook was written from (as written by fam, on
+    the author's machine), this workbook's own folder and the current folder.
+    """
+    here = workbook.resolve().parent
+    out: list[Path] = []
+    if not _is_blank(value):
+        folder = Path(str(value).strip()).expanduser()
+        if folder.is_absolute():
+            out.append(folder)
+        else:
+            out += [here / folder, cwd / folder] + [p / folder for p in cwd.parents]
+    if not _is_blank(written):
+        out.append(Path(str(written).strip()))
+    out += [here, cwd]
+    seen: set[Path] = set()
+    uniq = []
+    for p in out:
+        r = p.resolve()
+        if r not in seen:
+            seen.add(r)
+            uniq.append(r)
+    return uniq
+
+
+def _folder(wb: Any, ws: Any, path: Path, needed: list[tuple[str, str]]) -> Path:
+    """The folder relative input paths resolve from: the first candidate (folder_candidates)
+    that holds every file in `needed` ((key, relative path) pairs), else an InputError naming
+    the folders tried and the cell to edit."""
+    value, ref, written = _folder_cell(wb, ws)
+    cands = folder_candidates(value, written, path, Path.cwd())
+    for folder in cands:
+        if folder.is_dir() and all((folder / rel).is_file() for _, rel in needed):
+            return folder
+    nowhere = [(k, r) for k, r in needed if not any((f / r).is_file() for f in cands)]
+    key, rel = (nowhere or [(k, r) for k, r in needed if not (cands[0] / r).is_file()])[0]
+    shown = ", ".join(str(f) for f in cands[:5]) + (
+        f" and {len(cands) - 5} more" if len(cands) > 5 else ""
+    )
+    raise InputError(
+        f"{path}: sheet {INPUTS}, cell {ref} (scenario folder: {str(value or '').strip()!r}): "
+        f"{key} {rel} is not in any folder tried ({shown}); put the folder that holds {rel} "
+        f"in cell {ref} of sheet {INPUTS} (absolute, or relative to the folder you run fam "
+        "from), or run fam from the folder of your copy of the project"
+    )
+
+
+def _needed(data: dict[str, Any], unit_cost_files: bool) -> list[tuple[str, str]]:
+    """(key, relative path) of every input file the scenario names by a relative path."""
+    out: list[tuple[str, str]] = []
+    cohort = data.get("cohort")
+    if isinstance(cohort, dict):
+        for k in ("clients", "service_use"):
+            v = cohort.get(k)
+            if isinstance(v, str) and v.strip() and not Path(v).is_absolute():
+                out.append((f"cohort.{k}", v))
+    files = data.get("unit_costs")
+    if unit_cost_files and isinstance(files, list):
+        out += [("unit_costs", str(f)) for f in files if not Path(str(f)).is_absolute()]
+    return out
 
 
 # --------------------------------------------------------------------------- UnitCosts
@@ -485,11 +570,113 @@ def _unit_cost_table(
     return out.reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------- as written
+
+WRITTEN = "Written"  # hidden sheet: every input as fam wrote it, to tell an edited workbook
+H_WRITTEN_KEY = "input"
+H_WRITTEN_VALUE = "value as written"
+UNIT_COST_FIELDS = (
+    "description",
+    "unit",
+    "cost",
+    "price_year",
+    "agency",
+    "agency_detail",
+    "cashable",
+    "cashable_rationale",
+    "confidence",
+    "low",
+    "high",
+    "source",
+)
+
+
+def _fp_text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return format(float(v), ".10g")
+    if isinstance(v, dict) and all(isinstance(x, str | int | float | list) for x in v.values()):
+        return _spec_text({k: x for k, x in v.items() if not isinstance(x, bool)})
+    if isinstance(v, dict | list):
+        return json.dumps(v, sort_keys=True, ensure_ascii=False)
+    return str(v).strip()
+
+
+def _flat(d: Any, prefix: str, out: dict[str, str]) -> None:
+    if isinstance(d, dict) and "dist" not in d:
+        for k, v in d.items():
+            _flat(v, f"{prefix}.{k}" if prefix else str(k), out)
+    else:
+        out[prefix] = _fp_text(d)
+
+
+def input_fingerprint(scenario_dump: dict[str, Any], cost_rows: pd.DataFrame) -> dict[str, str]:
+    """Every input of a run as text, by a readable key: the validated scenario's key paths
+    (model_dump(mode="json")) and each used unit cost's fields. The workbook stores this on its
+    hidden Written sheet; a run of the workbook compares it with its own to list the edits."""
+    out: dict[str, str] = {}
+    _flat(scenario_dump, "", out)
+    for row in cost_rows.to_dict(orient="records"):
+        for c in UNIT_COST_FIELDS:
+            if c in row:
+                out[f"unit cost {row['service']} ({row['value_type']}): {c}"] = _fp_text(row[c])
+    return out
+
+
+def edits(written: dict[str, str] | None, now: dict[str, str]) -> tuple[str, ...]:
+    """What differs between the inputs as written and as run: 'key: old -> new' lines."""
+    if written is None:
+        return ()
+
+    def show(v: str | None) -> str:
+        if v is None:
+            return "(none)"
+        v = v or "(blank)"
+        return v if len(v) <= 80 else v[:77] + "..."
+
+    out = []
+    for k in list(written) + [k for k in now if k not in written]:
+        a, b = written.get(k), now.get(k)
+        if a != b:
+            out.append(f"{k}: {show(a)} -> {show(b)}")
+    return tuple(out)
+
+
+def _read_written(wb: Any) -> dict[str, str] | None:
+    if WRITTEN not in wb.sheetnames:
+        return None  # an older workbook, or a template: nothing to compare with
+    out: dict[str, str] = {}
+    for key, value, *_ in wb[WRITTEN].iter_rows(min_row=3, max_col=2, values_only=True):
+        if isinstance(key, str) and key:
+            out[key] = "" if value is None else str(value)
+    return out
+
+
 # --------------------------------------------------------------------------- entry point
+
+
+@dataclass(frozen=True)
+class WorkbookScenario:
+    """A workbook read back: the raw scenario mapping, the unit-cost table as edited (or
+    None), the folder relative paths resolve from, and the inputs as fam wrote them."""
+
+    data: dict[str, Any]
+    table: pd.DataFrame | None
+    base: Path
+    written: dict[str, str] | None
 
 
 def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | None, Path]:
     """(raw scenario mapping, unit-cost table as edited or None, base folder) from a workbook."""
+    wbs = read_workbook(path)
+    return wbs.data, wbs.table, wbs.base
+
+
+def read_workbook(path: Path) -> WorkbookScenario:
+    """Read a workbook written by fam (or a filled-in template) back as a scenario."""
     import openpyxl
 
     path = Path(path)
@@ -506,9 +693,9 @@ def read_workbook_scenario(path: Path) -> tuple[dict[str, Any], pd.DataFrame | N
         )
     ws = wb[INPUTS]
     data = _read_inputs(ws, Where(path, INPUTS))
-    base = _folder(wb, ws, path)
-    table = None
+    rows = []
     if UNIT_COSTS in wb.sheetnames:
         rows = _read_unit_costs(wb[UNIT_COSTS], Where(path, UNIT_COSTS))
-        table = _unit_cost_table(rows, data, base, path)
-    return data, table, base
+    base = _folder(wb, ws, path, _needed(data, unit_cost_files=not rows))
+    table = _unit_cost_table(rows, data, base, path)
+    return WorkbookScenario(data, table, base, _read_written(wb))

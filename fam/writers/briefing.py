@@ -32,12 +32,14 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from fam.model.finance import bcr as bcr_of  # noqa: E402
 from fam.model.finance import payback_years  # noqa: E402
 from fam.vocabulary import (
     MONTH_IN_UNIT,  # noqa: E402
     PERSPECTIVE_DESCRIPTION,  # noqa: E402
 )
 from fam.writers import briefing_charts as charts  # noqa: E402
+from fam.writers import synthetic_notice  # noqa: E402
 from fam.writers.briefing_sensitivity import sensitivity_page  # noqa: E402
 from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
 from fam.writers.briefing_style import (  # noqa: E402
@@ -68,6 +70,13 @@ if TYPE_CHECKING:
 __all__ = ["write_briefing", "headline_text"]
 
 PAYER = "Programme costs (commissioner)"
+WARN = "#9C0006"  # the synthetic-data notice on page 1
+SOURCES_KEY = (
+    "Sources: 'E-' identifiers are items of docs/evidence.md in the fam repository; the "
+    "letter after one is its status: V verified in the original source, S from a secondary "
+    "source (a review or summary), U unverified. 'Assumption' marks a figure that no "
+    "published item gives."
+)
 
 PROGRAMMES = {
     "mst": "Multisystemic Therapy (MST)",
@@ -76,16 +85,18 @@ PROGRAMMES = {
     "custom": "Custom programme",
 }
 
-# Strength of evidence by programme: docs/evidence.md E-MST-REVIEW, E-WRAP-REVIEW, E-LW-REVIEW (S).
+# Strength of the evidence for a UK service, by programme: docs/evidence.md E-MST-REVIEW,
+# E-WRAP-REVIEW, E-LW-REVIEW (S). The label rates the evidence a UK commissioner can rely on:
+# where UK results are weaker or missing, they set it, whatever the trials abroad found.
 EVIDENCE = {
     "mst": (
-        "Strong",
-        "The strongest evidence of the programmes reviewed: US trials show fewer offences "
-        "and fewer out-of-home placements. UK results are mixed (the START trial found no "
-        "effect on placements at 18 months), so UK effects may be smaller.",
+        "Mixed",
+        "Strong in US trials, which show fewer offences and fewer out-of-home placements; "
+        "mixed in the UK (the START trial found no effect on placements at 18 months), so UK "
+        "effects may be smaller.",
     ),
     "wraparound": (
-        "Promising",
+        "Promising, untested in the UK",
         "Promising US evidence but none from the UK; strongest on keeping young people out "
         "of custody, care and hospital. Effects found in the US may not transfer.",
     ),
@@ -142,12 +153,12 @@ def payback_phrase(pay: float | None, start: str, horizon: int) -> str:
 
 
 def headline_text(results: Results) -> list[str]:
-    """The two headline lines of page 1 (plain words)."""
-    s = results.summary()
-    c, mc = s["central"], s["monte_carlo"]
+    """The headline lines of page 1 (plain words): the updated forecast when the scenario
+    carries observed follow-up, with a third line saying how far the data moved it."""
+    h = results.headline()
     sc = results.inputs.scenario
     years = _years(sc.horizon_years)
-    ratio, benefits = c["bcr"], c["benefits"]
+    ratio, benefits = h["bcr"], h["benefits"]
     if not _finite(ratio):
         if _finite(benefits) and benefits != 0:
             first = (
@@ -163,12 +174,22 @@ def headline_text(results: Results) -> list[str]:
         )
     else:
         first = f"{per_pound(ratio)} back for every £1 invested over {years}"
-    prob = mc["prob_npv_positive"]
     second = (
-        f"A {pct(prob)} chance of breaking even; it "
-        f"{payback_phrase(c['payback_years'], sc.start, sc.horizon_years)}."
+        f"A {pct(h['prob_npv_positive'])} chance of breaking even; it "
+        f"{payback_phrase(h['payback_years'], sc.start, sc.horizon_years)}."
     )
-    return [first, second[0].upper() + second[1:]]
+    lines = [first, second[0].upper() + second[1:]]
+    if h["basis"] == "updated":
+        p = results.prior_headline()
+        moved = h["npv"] - p["npv"] if _finite(h["npv"]) and _finite(p["npv"]) else None
+        direction = "" if moved is None else ("up" if moved >= 0 else "down")
+        lines.append(
+            "Updated with the programme's own follow-up, which moved the expected net present "
+            f"value {direction} by {money(None if moved is None else abs(moved))} (from "
+            f"{money(p['npv'])} to {money(h['npv'])}). Before the data: {per_pound(p['bcr'])} "
+            f"back per £1, a {pct(p['prob_npv_positive'])} chance of breaking even."
+        )
+    return lines
 
 
 def _value(name: str, x: float | None, signed_effects: bool = True) -> str:
@@ -226,7 +247,7 @@ def plain_label(mi: ModelInputs, name: str, label: str = "") -> str:
 
 def _headline_box(doc: Doc, lines: list[str]) -> None:
     p = doc.need(1.4)
-    sizes = [15.5, 12]
+    sizes = [15.5, 12, 10][: len(lines)]
     wrapped = [
         fit(line, TEXT_W - 0.45, size, bold=i == 0)
         for i, (line, size) in enumerate(zip(lines, sizes, strict=True))
@@ -260,55 +281,80 @@ def _headline_box(doc: Doc, lines: list[str]) -> None:
 
 
 def _key_rows(results: Results) -> list[list[str]]:
+    """Key figures: measure, headline value, 90% interval, and (for an updated forecast) the
+    scenario's central estimate before the data."""
     s = results.summary()
     c, mc = s["central"], s["monte_carlo"]
     sf = results.summary_frame()
     n = results.iterations
     sc = results.inputs.scenario
+    h = results.headline()
+    updated = h["basis"] == "updated" and results.update is not None
 
     def interval(lo: Any, hi: Any, f: Any) -> str:
         if not (_finite(lo) and _finite(hi)):
             return "n/a"
         return f"{f(lo)} to {f(hi)}"
 
-    pay = payback_years(results.draws.net_by_year)
+    def payback(y: Any) -> str:
+        return f"year {int(y)}" if _finite(y) else f"not within {_years(sc.horizon_years)}"
+
+    if updated:
+        assert results.update is not None
+        d = results.update.posterior
+        b = d.benefits[:, results.plan.headline]
+        draws = {"costs": d.costs, "benefits": b, "npv": d.npv, "bcr": bcr_of(b, d.costs)}
+        net_by_year = d.net_by_year
+
+        def lohi(k: str) -> tuple[Any, Any]:
+            x = np.asarray(draws[k], dtype=float)
+            x = x[np.isfinite(x)]
+            return (np.percentile(x, 5), np.percentile(x, 95)) if x.size else (None, None)
+    else:
+        net_by_year = results.draws.net_by_year
+
+        def lohi(k: str) -> tuple[Any, Any]:
+            if k in ("npv", "bcr"):
+                return mc[k]["p5"], mc[k]["p95"]
+            return sf.loc[k, "p5"], sf.loc[k, "p95"]
+
+    pay = payback_years(net_by_year)
     share_pay = float(np.mean(np.isfinite(pay))) if pay.size else float("nan")
-    return [
-        [
-            "Programme costs",
-            money(c["costs"]),
-            interval(sf.loc["costs", "p5"], sf.loc["costs", "p95"], money),
-        ],
+    rows = [
+        ["Programme costs", money(h["costs"]), interval(*lohi("costs"), money)],
         [
             "Savings to public services (benefits)",
-            money(c["benefits"]),
-            interval(sf.loc["benefits", "p5"], sf.loc["benefits", "p95"], money),
+            money(h["benefits"]),
+            interval(*lohi("benefits"), money),
         ],
         [
             "Net present value (savings minus costs)",
-            money(c["npv"]),
-            interval(mc["npv"]["p5"], mc["npv"]["p95"], money),
+            money(h["npv"]),
+            interval(*lohi("npv"), money),
         ],
-        [
-            "£ back for every £1 invested",
-            per_pound(c["bcr"]),
-            interval(mc["bcr"]["p5"], mc["bcr"]["p95"], per_pound),
-        ],
+        ["£ back for every £1 invested", per_pound(h["bcr"]), interval(*lohi("bcr"), per_pound)],
         [
             "Chance of breaking even (NPV above £0)",
-            pct(mc["prob_npv_positive"]),
+            pct(h["prob_npv_positive"]),
             f"share of {n:,} simulations",
         ],
         [
             "Payback (net position back to £0)",
-            (
-                f"year {int(c['payback_years'])}"
-                if _finite(c["payback_years"])
-                else f"not within {_years(sc.horizon_years)}"
-            ),
+            payback(h["payback_years"]),
             f"within {_years(sc.horizon_years)} in {pct(share_pay)} of simulations",
         ],
     ]
+    if updated:
+        before = [
+            money(c["costs"]),
+            money(c["benefits"]),
+            money(c["npv"]),
+            per_pound(c["bcr"]),
+            pct(mc["prob_npv_positive"]),
+            payback(c["payback_years"]),
+        ]
+        rows = [[*r, b] for r, b in zip(rows, before, strict=True)]
+    return rows
 
 
 def _in_brief(results: Results) -> str:
@@ -320,19 +366,23 @@ def _in_brief(results: Results) -> str:
         parts.append(" ".join(sc.description.split()))
     npv = c["npv"]
     net = "net gain" if _finite(npv) and npv >= 0 else "net cost"
-    parts.append(
-        f"In the central case the programme costs {money(c['costs'])} and saves public "
-        f"services {money(c['benefits'])}, a {net} of {money(abs(npv) if _finite(npv) else None)}."
-    )
+    if not results.updated:  # an updated forecast has no central case (see the table)
+        parts.append(
+            f"In the central case the programme costs {money(c['costs'])} and saves public "
+            f"services {money(c['benefits'])}, a {net} of "
+            f"{money(abs(npv) if _finite(npv) else None)}."
+        )
     lo, hi = mc["npv"]["p5"], mc["npv"]["p95"]
     if _finite(lo) and _finite(hi) and abs(hi - lo) <= 1e-9 * max(1.0, abs(hi)):
         parts.append(
             "No input is uncertain in this scenario, so every simulation gives the same result."
         )
-    elif results.iterations > 1:
+    elif results.iterations > 1 and not results.updated:  # (the table has the updated one)
+        h = results.headline()
+        which = " updated with the programme's data" if results.updated else ""
         parts.append(
-            f"Across {results.iterations:,} simulations the net present value lies between "
-            f"{money(mc['npv']['p5'])} and {money(mc['npv']['p95'])} nine times out of ten."
+            f"Across {results.iterations:,} simulations{which} the net present value lies "
+            f"between {money(h['npv_p5'])} and {money(h['npv_p95'])} nine times out of ten."
         )
     ag = results.by_agency()
     total = float(ag["central_benefits"].sum())
@@ -354,12 +404,16 @@ def _in_brief(results: Results) -> str:
     return " ".join(parts)
 
 
-def _counterfactual_text(mi: ModelInputs, results: Results | None = None) -> str:
+def _counterfactual_text(
+    mi: ModelInputs, results: Results | None = None, detail: bool = True
+) -> str:
+    """The counterfactual in words; service-by-service forms only with `detail` (page 1
+    points to the method notes for them)."""
     text = f"Method: {mi.counterfactual_method}."
     method = mi.counterfactual_method.lower()
     trend = mi.trend
     if "trend" in method and "comparison group's" not in method:
-        who = " For services not set one by one below, w" if mi.forms is not None else " W"
+        who = " For services not set one by one, w" if mi.forms is not None else " W"
         text += (
             f"{who}ithout the programme, {pct(trend.central)} of the clients' use of services "
             "at referral is assumed to fall away anyway"
@@ -370,7 +424,11 @@ def _counterfactual_text(mi: ModelInputs, results: Results | None = None) -> str
             text += f" (90% range {pct(lo)} to {pct(hi)})"
         ramp = mi.scenario.counterfactual.ramp_months
         text += f", over the first {ramp} months." if ramp else "."
-    text += _forms_text(mi, results)
+    forms = _forms_text(mi, results)
+    if detail:
+        text += forms
+    elif forms:
+        text += " Some services are set one by one (see the method notes)."
     text += (
         " Savings are counted against this, not against the clients' use of services when "
         "they were referred."
@@ -451,11 +509,23 @@ def _forms_text(mi: ModelInputs, results: Results | None) -> str:
     return " Service by service: " + "; ".join(parts) + "." if parts else ""
 
 
+def edited_text(edits: tuple[str, ...], most: int = 6) -> str:
+    """Page 1's line for a run of an edited workbook: how many inputs changed, and which."""
+    n = len(edits)
+    shown = "; ".join(e.replace(" -> ", " → ") for e in edits[:most])
+    more = f"; and {n - most} more (all in summary.json)" if n > most else ""
+    return (
+        f"Edited: this run is of a workbook in which {n} input{'s' if n > 1 else ''} "
+        f"changed after fam wrote it, so its results differ from the original report's: "
+        f"{shown}{more}."
+    )
+
+
 def _page_one(doc: Doc, results: Results, run_date: str) -> None:
     mi = results.inputs
     sc = mi.scenario
     doc.new_page()
-    doc.text(sc.name, size=19, bold=True, after=0.04)
+    doc.text(sc.name + (" (edited)" if mi.edits else ""), size=19, bold=True, after=0.04)
     doc.text(
         "Briefing for commissioners  ·  "
         + "  ·  ".join(
@@ -471,49 +541,84 @@ def _page_one(doc: Doc, results: Results, run_date: str) -> None:
         color=MUTED,
         after=0.22,
     )
+    if mi.edits:
+        doc.text(edited_text(mi.edits), size=9.5, color="#9C0006", after=0.12)
+    if mi.synthetic:
+        doc.text(synthetic_notice(mi.synthetic), size=9.5, bold=True, color=WARN, after=0.12)
     _headline_box(doc, headline_text(results))
     doc.heading("In brief")
-    doc.text(_in_brief(results), size=10, after=0.12)
-    doc.table(
-        f"Key figures (present values, {sc.price_base_year} prices, "
-        f"{PERSPECTIVE_DESCRIPTION[sc.perspective].split(' (')[0]} perspective)",
+    doc.text(_in_brief(results), size=9.5, after=0.1)
+    updated = results.updated
+    cols = (
         [
+            Column("Measure", 0.36),
+            Column("Updated forecast (mean)", 0.18, "right"),
+            Column("90% interval (updated)", 0.26, "right"),
+            Column("Before the data (central)", 0.2, "right"),
+        ]
+        if updated
+        else [
             Column("Measure", 0.47),
             Column("Central estimate", 0.19, "right"),
             Column("90% interval (5th to 95th percentile)", 0.34, "right"),
-        ],
+        ]
+    )
+    note = (
+        "Updated: the mean of the simulations weighted by the programme's own follow-up "
+        "(£ back per £1 = mean savings ÷ mean costs). Before the data: every input at its "
+        f"central value. 90% interval: nine in ten of the {results.iterations:,} simulations."
+        if updated
+        else "Central estimate: every input at its central value. 90% interval: nine in ten "
+        f"of the {results.iterations:,} Monte Carlo simulations fall in this range."
+    )
+    doc.table(
+        f"Key figures (present values, {sc.price_base_year} prices, "
+        f"{PERSPECTIVE_DESCRIPTION[sc.perspective].split(' (')[0]} perspective)",
+        cols,
         _key_rows(results),
         size=9.5,
         bold_first=True,
-        note=(
-            "Central estimate: every input at its central value. 90% interval: nine in ten "
-            f"of the {results.iterations:,} Monte Carlo simulations fall in this range."
-        ),
+        note=note,
     )
     strength, why = EVIDENCE[sc.programme]
     doc.heading(f"Strength of the evidence: {strength}", size=11.5)
     doc.text(why, size=9.5, after=0.1)
     doc.heading("What would have happened anyway (the counterfactual)", size=11.5)
-    doc.text(_counterfactual_text(mi, results), size=9.5, after=0.1)
+    doc.text(_counterfactual_text(mi, results, detail=False), size=9.5, after=0.1)
+    notes = _data_notes(mi, analyst=False)[1:]  # the caveats; the method notes say the rest
+    if notes:
+        doc.text(" ".join(notes), size=9.5)
+
+
+def _data_notes(mi: ModelInputs, analyst: bool) -> list[str]:
+    """What the cohort data can and cannot say: for a commissioner on page 1, with what to
+    change in the scenario (`analyst`) in the method notes."""
+    sc = mi.scenario
     notes = [
-        f"Projections resample the service-use histories of the {mi.n_data_clients:,} "
-        f"clients in the data to a cohort of {mi.size:,}."
+        f"The projections are built from the service-use records of the "
+        f"{mi.n_data_clients:,} clients in the data, scaled to a cohort of {mi.size:,}."
     ]
     short = int(mi.data_notes.get("clients_with_short_history", 0) or 0)
     if short:
         notes.append(
-            f"For {short:,} of them the data begin less than {sc.cohort.baseline_months} "
-            "months before referral; their baseline is a rate over the months observed."
+            f"For {short:,} of these clients the records begin less than "
+            f"{sc.cohort.baseline_months} months before referral; their use of services "
+            "before the programme is a rate over the months recorded."
         )
     unsure = int(mi.data_notes.get("clients_window_before_first_record", 0) or 0)
     if unsure:
         notes.append(
-            f"For {unsure:,} the {sc.cohort.baseline_months}-month window before referral "
-            "begins before the earliest record in the data; if the records start later than "
-            "the window, their use before the programme is understated (state "
-            "cohort.history_from to adjust)."
+            f"For {unsure:,} clients the records may not reach back the full "
+            f"{sc.cohort.baseline_months} months before referral, so their use of services "
+            "before the programme may be understated"
+            + (
+                " (to adjust, state the date the records begin as cohort.history_from in the "
+                "scenario)."
+                if analyst
+                else "."
+            )
         )
-    doc.text(" ".join(notes), size=9.5)
+    return notes
 
 
 # ---------------------------------------------------------------------------- figures
@@ -525,16 +630,28 @@ def _money_label(sc: Any) -> str:
 
 def _fan(doc: Doc, results: Results) -> None:
     sc = results.inputs.scenario
-    nby = results.draws.net_by_year
-    cum = np.concatenate([np.zeros((nby.shape[0], 1)), np.cumsum(nby, axis=1)], axis=1)
-    by_year = results.by_year()
-    central_cum = np.r_[0.0, by_year["cumulative_net"].to_numpy(dtype=float)]
-    pay = results.central.payback_years
-    ax = doc.figure(
-        "Cumulative net position by year",
+    caption = (
         "Savings minus programme costs to date, discounted. Below the dotted line the "
         "programme has cost more than it has saved so far; where the line crosses it, the "
-        "programme has paid back. Bands show the spread across simulations.",
+        "programme has paid back. Bands show the spread across simulations."
+    )
+    if results.updated:  # the headline's basis: the updated simulations and their mean
+        assert results.update is not None
+        nby = results.update.posterior.net_by_year
+        central_cum = np.r_[0.0, np.cumsum(nby.mean(axis=0))]
+        pay = results.headline()["payback_years"]
+        caption += (
+            " Updated with the programme's own follow-up: the 'central case' line is the "
+            "mean of the updated simulations."
+        )
+    else:
+        nby = results.draws.net_by_year
+        central_cum = np.r_[0.0, results.by_year()["cumulative_net"].to_numpy(dtype=float)]
+        pay = results.central.payback_years
+    cum = np.concatenate([np.zeros((nby.shape[0], 1)), np.cumsum(nby, axis=1)], axis=1)
+    ax = doc.figure(
+        "Cumulative net position by year",
+        caption,
         height=4.1,
         bottom=0.85,
     )
@@ -549,8 +666,13 @@ def _fan(doc: Doc, results: Results) -> None:
 
 
 def _bcr(doc: Doc, results: Results) -> None:
-    x = np.asarray(results.bcr, dtype=float)
-    s = results.summary()
+    h = results.headline()
+    if results.updated:  # the headline's basis: the updated simulations
+        assert results.update is not None
+        d = results.update.posterior
+        x = np.asarray(bcr_of(d.benefits[:, results.plan.headline], d.costs), dtype=float)
+    else:
+        x = np.asarray(results.bcr, dtype=float)
     if not np.isfinite(x).any():
         doc.text(
             "The distribution of £ back per £1 is not shown: programme costs are zero in "
@@ -565,8 +687,13 @@ def _bcr(doc: Doc, results: Results) -> None:
     )
     if np.ptp(x[np.isfinite(x)]) < 1e-9:
         caption += " Every simulation gives the same value: no input in this scenario is uncertain."
+    if results.updated:
+        caption += (
+            " Updated with the programme's own follow-up: the 'central estimate' line is the "
+            "updated mean savings ÷ mean costs."
+        )
     ax = doc.figure("How sure are we? £ back for every £1", caption, height=3.7, left=0.8)
-    charts.bcr_histogram(ax, x, s["central"]["bcr"], s["monte_carlo"]["prob_npv_positive"])
+    charts.bcr_histogram(ax, x, h["bcr"], h["prob_npv_positive"])
 
 
 def _agencies(doc: Doc, results: Results) -> None:
@@ -616,8 +743,13 @@ def _tornado(doc: Doc, results: Results, frame: pd.DataFrame, top: int = 8) -> N
         "The net present value with one input at its 10th or 90th percentile (value at the "
         "bar end) and every other input at its central value."
     )
-    if more > 0:
-        caption += f" The {top} inputs that matter most; {more} more move it less."
+    n = len(frame)  # every uncertain input (one definition: fam.analyses.sensitivity.uncertain)
+    if more > 0 or n > len(shown):
+        still = n - len(moving)
+        caption += (
+            f" The {len(shown)} that matter most of the {n} uncertain inputs; the other "
+            f"{n - len(shown)} move it less" + (f" ({still} not at all)." if still else ".")
+        )
     ax = doc.figure(
         "What matters most: the inputs that move the net present value",
         caption,
@@ -705,7 +837,7 @@ def _inputs_table(doc: Doc, results: Results) -> None:
         note=(
             "Central value = the mean of the distribution, in "
             f"{pby} prices for money. Changes in use are relative to the counterfactual "
-            "(-25% = a quarter less use than would have happened anyway)."
+            "(-25% = a quarter less use than would have happened anyway). " + SOURCES_KEY
         ),
     )
 
@@ -741,7 +873,7 @@ def _unit_cost_table(doc: Doc, results: Results) -> None:
         size=8,
         note=(
             f"Uprated to {pby} prices with the {mi.deflators.release}. Sources are shortened; "
-            "the workbook gives each in full."
+            "the workbook gives each in full. " + SOURCES_KEY
         ),
     )
 
@@ -811,6 +943,12 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             f"{PERSPECTIVE_DESCRIPTION[sc.perspective]} perspective.",
         ],
         ["Optimism bias", opt],
+        ["Counterfactual", _counterfactual_text(mi, results)],
+        [
+            "Data",
+            " ".join(_data_notes(mi, analyst=True))
+            + (f" The cohort files say: {mi.synthetic}." if mi.synthetic else ""),
+        ],
         [
             "Price base year",
             f"All £ are in {sc.price_base_year} prices, uprated with the {mi.deflators.release}.",
@@ -824,7 +962,7 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "differ from the median simulation.",
         ],
     ]
-    doc.new_page()
+    doc.need(3.0)  # below the unit costs when there is room: no page of one table's end
     doc.heading("Method notes", size=13)
     doc.table(
         "Definitions used in this briefing",
@@ -866,12 +1004,16 @@ def _save_all(doc: Doc, path: Path, title: str, creator: str) -> int:
 def build_briefing(results: Results, run_date: str) -> Doc:
     """Lay out every page of the briefing (not yet written)."""
     sc = results.inputs.scenario
-    doc = Doc(footer=f"{sc.name}  ·  fam briefing")
+    edited = " (edited)" if results.inputs.edits else ""
+    doc = Doc(footer=f"{sc.name}{edited}  ·  fam briefing")
     _page_one(doc, results, run_date)
-    doc.new_page()
+    # the figures start on page 2, or, when page 1 ran over, below its end; from there each
+    # figure follows the one before and starts a page only when it does not fit (no page
+    # is left holding one spilled paragraph or one small figure)
+    if len(doc.pages) == 1:
+        doc.new_page()
     _fan(doc, results)
     _bcr(doc, results)
-    doc.new_page()
     _agencies(doc, results)
     frame = _sensitivity(results)
     if frame is not None:

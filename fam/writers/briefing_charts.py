@@ -381,29 +381,45 @@ def difference_chart(
     ax.set_xlabel(xlabel)
     style_axes(ax)
     ax.grid(axis="y", visible=False)
+    # the legend draws each interval as it is drawn (colour and line style), above the plot
+    # so that it cannot overprint the axis label
     ax.legend(
         handles=[
-            Line2D([], [], color=GREY, lw=3, label="90% interval of the difference"),
-            Line2D([], [], color=INK, marker="D", ls="none", label="Central case difference"),
-        ],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.2),
+            Line2D(
+                [],
+                [],
+                color=SERIES[(i + 1) % len(SERIES)],
+                lw=3.0,
+                solid_capstyle="butt",
+                ls=LINESTYLES[(i + 1) % len(LINESTYLES)],
+                label="90% interval of the difference"
+                + (f": {names[i]}" if len(names) > 1 else ""),
+            )
+            for i in range(len(names))
+        ]
+        + [Line2D([], [], color=INK, marker="D", ms=6, ls="none", label="Central case difference")],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.02),
         ncol=2,
         frameon=False,
         fontsize=8,
     )
 
 
-def best_chart(ax: Axes, names: Sequence[str], shares: Sequence[float]) -> None:
-    """Share of simulations in which each option has the highest NPV."""
+def best_chart(
+    ax: Axes, names: Sequence[str], shares: Sequence[float], neutral_last: bool = False
+) -> None:
+    """Share of simulations in which each option has the highest NPV; with `neutral_last`
+    the last bar (doing nothing) is grey and plain, not an option's colour."""
     y = np.arange(len(names))[::-1]
     for i, (yi, s) in enumerate(zip(y, shares, strict=True)):
+        plain = neutral_last and i == len(names) - 1
         ax.barh(
             [yi],
             [s],
             height=0.6,
-            color=SERIES[i % len(SERIES)],
-            hatch=HATCHES[i % len(HATCHES)],
+            color=GREY if plain else SERIES[i % len(SERIES)],
+            hatch="" if plain else HATCHES[i % len(HATCHES)],
             edgecolor=INK,
             lw=0.5,
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fam.analyses import compare as cmp
 from fam.version import __version__
 from fam.vocabulary import PERSPECTIVE_DESCRIPTION
 from fam.writers import briefing_charts as charts
@@ -124,8 +125,12 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
     tied_central = [i for i, v in enumerate(central) if _same(v, central[best_central])]
     shares: list[float] = []
     if paired:
-        shares = best_shares(npvs)
-    if len(tied_central) > 1:
+        # doing nothing (NPV £0 in every simulation) is an option too, listed last
+        shares = best_shares([*npvs, np.zeros_like(npvs[0])])
+        head = cmp.verdict(results_list)
+        if np.allclose(np.vstack(npvs), npvs[0][None, :], rtol=1e-12, atol=1e-6):
+            head += " The options give the same net present value in every simulation."
+    elif len(tied_central) > 1:
         head = (
             "In the central case "
             + _join([names[i] for i in tied_central])
@@ -134,22 +139,12 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
     else:
         head = (
             f"{names[best_central]} has the highest net present value in the central case "
-            f"({money(central[best_central])})"
-            + (
-                f" and is the best option in {pct(shares[best_central])} of simulations."
-                if paired
-                else "."
-            )
+            f"({money(central[best_central])})."
         )
-    if paired:
-        best_mc = int(np.argmax(shares))
-        if best_mc not in tied_central:
-            head += f" {names[best_mc]} is best most often ({pct(shares[best_mc])} of simulations)."
-        if np.allclose(np.vstack(npvs), npvs[0][None, :], rtol=1e-12, atol=1e-6):
-            head += " The options give the same net present value in every simulation."
     doc.heading("Which option is best?")
     doc.text(head, size=11, after=0.1)
-    for w in _warnings(results_list) + ([why] if why else []):
+    note = cmp.seed_note(results_list) if paired else None
+    for w in _warnings(results_list) + ([why] if why else []) + ([note] if note else []):
         doc.text(w, size=9.5, color="#4d4d4d", after=0.06)
     doc.gap(0.08)
 
@@ -163,6 +158,7 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
         ) -> None:
             rows.append([label] + [f(i) for i in idx])
 
+        row("Clients", lambda i: f"{results_list[i].inputs.size:,}")
         row("Programme costs", lambda i: money(summaries[i]["central"]["costs"]))
         row("Savings (benefits)", lambda i: money(summaries[i]["central"]["benefits"]))
         row("Net present value (NPV)", lambda i: money(summaries[i]["central"]["npv"]))
@@ -172,6 +168,14 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
                 f"{money(summaries[i]['monte_carlo']['npv']['p5'])} to "
                 f"{money(summaries[i]['monte_carlo']['npv']['p95'])}"
             ),
+        )
+        row(
+            "Costs per client",
+            lambda i: money(summaries[i]["central"]["costs"] / results_list[i].inputs.size),
+        )
+        row(
+            "NPV per client",
+            lambda i: money(summaries[i]["central"]["npv"] / results_list[i].inputs.size),
         )
         row("£ back for every £1", lambda i: per_pound(summaries[i]["central"]["bcr"]))
         row(
@@ -191,6 +195,13 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
                 summaries[i]["central"]["payback_years"],
                 results_list[i].inputs.scenario.start,
                 results_list[i].inputs.scenario.horizon_years,
+            ),
+        )
+        row(
+            "Pays back within the horizon",
+            lambda i: (
+                f"in {pct(summaries[i]['monte_carlo']['payback']['share_within_horizon'])} of "
+                "simulations"
             ),
         )
         if paired:
@@ -222,6 +233,12 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
             rows,
             size=8.8,
             bold_first=True,
+            note=(
+                f"Doing nothing (no cost, no saving, NPV £0) is counted as an option: it is best "
+                f"in {pct(shares[-1])} of simulations."
+                if paired
+                else ""
+            ),
         )
 
     pby = results_list[0].inputs.scenario.price_base_year
@@ -282,11 +299,12 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
     if paired:
         ax = doc.figure(
             "How often each option is best",
-            "Share of simulations in which each option has the highest net present value.",
-            height=0.55 * len(names) + 1.2,
+            "Share of simulations in which each option has the highest net present value; "
+            "doing nothing (NPV £0) counts as an option.",
+            height=0.55 * (len(names) + 1) + 1.2,
             left=1.75,
         )
-        charts.best_chart(ax, names, shares)
+        charts.best_chart(ax, [*names, cmp.DO_NOTHING], shares, neutral_last=True)
 
     doc.new_page()
     doc.heading("Notes", size=13)
@@ -302,7 +320,9 @@ def build_comparison(results_list: list[Results], run_date: str) -> Doc:
             "options are taken simulation by simulation, which is valid because options run "
             "with the same seed draw each shared input from the same random stream.",
             "Best option: the share of simulations in which an option has the highest NPV "
-            "(options tied in a simulation share it equally).",
+            "(options tied in a simulation share it equally). Doing nothing, with no cost and "
+            "no saving (NPV £0), is an option in every comparison: when no option pays back, "
+            "it is the best.",
         ],
         size=9.3,
     )

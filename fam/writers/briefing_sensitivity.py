@@ -15,7 +15,7 @@ import numpy as np
 
 from fam.analyses import sensitivity as sens
 from fam.writers import briefing_charts as charts
-from fam.writers.briefing_style import LINE, TEXT_W, Column, Doc, fit, money, pct
+from fam.writers.briefing_style import LINE, MUTED, TEXT_W, Column, Doc, fit, money, pct
 
 if TYPE_CHECKING:
     from fam.analyses.results import Results
@@ -155,7 +155,8 @@ def _in_words(name: str, x: float, value_of: ValueOf) -> str:
 def _switching(
     doc: Doc, results: Results, rep: sens.Report, label_of: LabelOf, value_of: ValueOf
 ) -> None:
-    doc.heading("When would the answer change?", size=11.5)
+    # the heading, its lead sentence and the first condition stay together
+    doc.heading("When would the answer change?", size=11.5, keep=1.2)
     torn = rep.tornado.set_index("input")
     items = []
     for r in rep.switching.itertuples(index=False):
@@ -184,14 +185,15 @@ def _switching(
             "central value, it goes on doing so only while:"
         )
     if items:
-        doc.text(lead, size=9.5, after=0.05)
+        doc.text(lead, size=9.5, after=0.05, keep=0.5)
         doc.bullets(items)
     n_none = int(rep.switching["switching_value"].isna().sum())
     if n_none:
         doc.text(
             ("None of the other " if items else "None of the ")
-            + f"{n_none} uncertain inputs can, on its own, change whether the central case "
-            "breaks even anywhere in its plausible range (0.1st to 99.9th percentile).",
+            + f"{n_none} uncertain inputs (of {len(rep.switching)} in all) can, on its own, "
+            "change whether the central case breaks even anywhere in its plausible range "
+            "(0.1st to 99.9th percentile).",
             size=9.5,
             after=0.1,
         )
@@ -283,8 +285,17 @@ def sensitivity_page(doc: Doc, results: Results, label_of: LabelOf, value_of: Va
     rep = results.sensitivity
     assert rep is not None, "the analysis stage computes the sensitivity report"
     sc = results.inputs.scenario
-    doc.new_page()
+    # on the page before when the heading, its lead text and the break-even curve fit there
+    doc.need(5.2)
     doc.heading(HEADING, size=13)
+    if results.updated:
+        doc.text(
+            "This section analyses the scenario as written, before the programme's own "
+            "follow-up (the headline on page 1 is the updated forecast).",
+            size=9,
+            color=MUTED,
+            after=0.08,
+        )
     if rep.n_uncertain == 0:
         evpi = float(rep.voi.attrs["evpi_population"])
         doc.text(

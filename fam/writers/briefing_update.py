@@ -34,6 +34,12 @@ def _change(x: float | None) -> str:
     return "n/a" if x is None else f"{x:+.0%}".replace("-", "−")
 
 
+def _ratio_of_means(block: Mapping[str, Any]) -> float | None:
+    """Mean savings / mean costs of an update.json block (the headline's £ back per £1)."""
+    b, c = block["benefits"]["mean"], block["costs"]["mean"]
+    return b / c if b is not None and c else None
+
+
 def update_section(doc: Doc, results: Results, names: Mapping[str, str]) -> bool:
     """Draw the update page(s); return False (drawing nothing) without `update.apply`."""
     up = getattr(results, "update", None)
@@ -91,9 +97,9 @@ def update_section(doc: Doc, results: Results, names: Mapping[str, str]) -> bool
         ],
         [
             "£ back for every £1",
-            per_pound(p["bcr"]["mean"]),
+            per_pound(_ratio_of_means(p)),
             _interval(p["bcr"], per_pound),
-            per_pound(u["bcr"]["mean"]),
+            per_pound(_ratio_of_means(u)),
             _interval(u["bcr"], per_pound),
         ],
         [
@@ -116,6 +122,7 @@ def update_section(doc: Doc, results: Results, names: Mapping[str, str]) -> bool
         rows,
         size=8.5,
         bold_first=True,
+        note="£ back for every £1: mean savings ÷ mean costs, as the headline on page 1.",
     )
     erows = []
     for e in effects:

@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fam.analyses.compare import (
+    DO_NOTHING,
     best_shares,
     check_comparable,
     default_out_dir,
     differences,
     labels,
+    seed_note,
     summary,
     table,
+    verdict,
 )
 from fam.version import __version__
 from fam.writers import check_destination, staged
@@ -42,11 +45,13 @@ def _write_xlsx(results: Sequence[Results], path: Path) -> None:
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
 
     def fmt(measure: str, stat: str) -> Any:
-        if measure in ("costs", "benefits", "npv"):
+        if measure in ("costs", "benefits", "npv") or measure.endswith("_per_client"):
             return money
-        if measure == "prob_npv_positive" or stat == "prob_higher":
+        if measure in ("prob_npv_positive", "payback_share_within_horizon"):
             return pct
-        if measure in ("bcr", "payback_years"):
+        if stat == "prob_higher":
+            return pct
+        if measure in ("bcr", "payback_years_if_paid_back"):
             return ratio
         return None
 
@@ -70,10 +75,15 @@ def _write_xlsx(results: Sequence[Results], path: Path) -> None:
         for j, v in enumerate(row.tolist()):
             cell(ws, i, 2 + j, v, fmt(m, k))
     r0 = 3 + len(tab)
-    ws.write(r0, 0, "Best option: share of iterations with the highest NPV", bold)
-    for j, lab in enumerate(labs):
-        cell(ws, r0 + 1, 2 + j, float(best[lab]), pct)
-    ws.write(r0 + 1, 0, "share_best_npv")
+    ws.write(
+        r0, 0, "Best option: share of iterations with the highest NPV (doing nothing too)", bold
+    )
+    ws.write(r0 + 1, 2 + len(labs), DO_NOTHING, bold)
+    for j, lab in enumerate([*labs, DO_NOTHING]):
+        cell(ws, r0 + 2, 2 + j, float(best[lab]), pct)
+    ws.write(r0 + 2, 0, "share_best_npv")
+    ws.write(r0 + 4, 0, "In plain words", bold)
+    ws.write(r0 + 5, 0, verdict(results))
     ws.set_column(0, 1, 22)
     ws.set_column(2, 2 + len(labs), 26)
 
@@ -103,7 +113,12 @@ def _write_xlsx(results: Sequence[Results], path: Path) -> None:
         "prob_higher is the share of iterations in which the option's figure exceeds the "
         "first option's.",
         "Best option: the share of iterations in which each option has the highest NPV; an "
-        "exact tie is shared equally between the tied options.",
+        "exact tie is shared equally between the tied options. Doing nothing (no cost, no "
+        "saving, NPV £0) is an option in every comparison.",
+        "payback_years_if_paid_back describes only the iterations that pay back within the "
+        "horizon (payback_share_within_horizon of them): one that never pays back has no "
+        "payback year.",
+        *([note] if (note := seed_note(results)) else []),
         "central = every input at its central value (the mean of its distribution).",
         f"fam {__version__}. Scenarios: "
         + "; ".join(

@@ -42,6 +42,7 @@ from fam.writers.workbook.sensitivity import write_sensitivity
 from fam.writers.workbook.template import write_template
 from fam.writers.workbook.timeline import write_timeline
 from fam.writers.workbook.unit_costs import write_unit_costs
+from fam.writers.workbook.written import write_written
 
 if TYPE_CHECKING:
     from fam.analyses.results import Results
@@ -79,8 +80,9 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     write_cover(bk, ws["Cover"], run, master)
     if client_detail is not None:
         write_client_detail(bk, client_detail)
+    write_written(bk, run)
     ws["Cover"].activate()
-    bk.wb.close()
+    bk.close()
 
 
 __all__ = [

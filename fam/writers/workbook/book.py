@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from fam.writers.workbook.printing import set_up_printing
+
 if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
@@ -47,12 +49,14 @@ class Book:
         self.in_num = f(**inp, num_format="#,##0.########")
         self.in_money = f(**inp, num_format="£#,##0.00")
         self.in_int = f(**inp, num_format="0")
+        self.in_pct = f(**inp, num_format="0.0##%")
         calc_v = {"bg_color": "#F2F2F2"}  # values computed by fam, not formulas
         self.v_num = f(**calc_v, num_format="#,##0.00")
         self.v_money = f(**calc_v, num_format="£#,##0;-£#,##0")
         self.v_money2 = f(**calc_v, num_format="£#,##0.00;-£#,##0.00")
         self.v_ratio = f(**calc_v, num_format="0.00")
         self.v_pct = f(**calc_v, num_format="0.0%")
+        self.v_pct_in = f(**calc_v, num_format="0.0##%")  # an input shown as a percentage
         self.v_text = f(**calc_v)
         self.v_int = f(**calc_v, num_format="0")
         self.num = f(num_format="#,##0.00")
@@ -66,6 +70,12 @@ class Book:
         self.check = f(num_format="0", align="center", bold=True)
         self.out_money = f(num_format="£#,##0;-£#,##0", bold=True)
         self.out_ratio = f(num_format="0.00", bold=True)
+
+    def close(self) -> None:
+        """Set up every sheet for printing (fam.writers.workbook.printing) and write the file."""
+        for ws in self.wb.worksheets():
+            set_up_printing(ws)
+        self.wb.close()
 
     def define(
         self, name: str, sheet: str, row: int, col: int, row2: int = -1, col2: int = -1

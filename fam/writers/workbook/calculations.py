@@ -126,7 +126,14 @@ def write_calculations(
         bk.note,
     )
     for c, h in enumerate(
-        ["line", "service / item", "value type / unit", "agency", "constant", "constant 2"]
+        [
+            "line",
+            "service / item",
+            "value type / unit",
+            "agency (effect rows: the effect's key)",
+            "constant",
+            "constant 2",
+        ]
     ):
         ws.write(HDR, c, h, bk.head)
     run.years_header(ws, bk.head)

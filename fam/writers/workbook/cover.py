@@ -6,6 +6,7 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from fam.version import __version__
+from fam.writers import synthetic_notice, updated_notice
 from fam.writers.workbook.layout import NOT_WITHIN, val
 
 if TYPE_CHECKING:
@@ -20,8 +21,12 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
     """Scenario, run details, the master check, the headline and a guide to the sheets."""
     res, sc = run.res, run.sc
     s = res.summary()
-    bk.string(ws, 0, 0, f"fam: {sc.name}", bk.title)
+    edited = run.mi.edits
+    bk.string(ws, 0, 0, f"fam: {sc.name}" + (" (EDITED inputs)" if edited else ""), bk.title)
     bk.string(ws, 1, 0, sc.description, bk.wrap)
+    if run.mi.synthetic:
+        warn = bk.wb.add_format({"bold": True, "font_color": "#9C0006"})
+        bk.string(ws, 2, 0, synthetic_notice(run.mi.synthetic), warn)
     rows: list[tuple[str, Any, Format | None]] = [
         ("Scenario", sc.name, None),
         ("Scenario file", str(run.mi.scenario_path), None),
@@ -33,11 +38,20 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
         ("Headline perspective", sc.perspective, None),
         ("Counterfactual", run.mi.counterfactual_method, None),
     ]
+    if edited:
+        rows.append(
+            (
+                "Edited",
+                f"{len(edited)} input(s) changed in the workbook this run was read from, since "
+                "fam wrote it: " + "; ".join(edited),
+                None,
+            )
+        )
     r = 3
     for label, v, fmt in rows:
         ws.write(r, 0, label, bk.bold)
         if isinstance(v, str):
-            bk.string(ws, r, 1, v)
+            bk.string(ws, r, 1, v, bk.wrap if label == "Edited" else None)
         else:
             ws.write_number(r, 1, v, fmt)
         r += 1
@@ -77,6 +91,9 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
         r += 1
     ws.write(r, 0, "Chance of breaking even (Monte Carlo)", bk.bold)
     ws.write_number(r, 1, s["monte_carlo"]["prob_npv_positive"], bk.v_pct)
+    if res.updated:
+        r += 1
+        bk.string(ws, r, 0, updated_notice(res), bk.bold)
     r += 2
     ws.write(r, 0, "Input hashes (SHA-256 of canonical content)", bk.section)
     r += 1

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fam.inputs.workbook_input import (
     FOLDER_LABEL,
     FOLDER_NAME,
+    FOLDER_WRITTEN_NAME,
     INPUT_HEADERS,
     INPUTS,
     T_BOOL,
@@ -21,6 +22,7 @@ from fam.inputs.workbook_input import (
     T_MONTH,
     T_NUMBER,
     T_TEXT,
+    portable_folder,
 )
 from fam.writers.workbook.layout import HDR, unique_name, val
 from fam.writers.workbook.schema_rows import InRow, get, input_rows, shown
@@ -56,8 +58,9 @@ def write_inputs(bk: Book, ws: Worksheet, run: Run) -> InputNames:
                 factors[row.key] = run.mi.deflators.factor(str(py), base)
             except Exception:  # noqa: BLE001 - the formula will show the problem
                 factors[row.key] = float("nan")
-    folder = str(Path(run.mi.scenario_path).resolve().parent)
-    by_key = write_rows(bk, ws, rows, folder, True, factors)
+    here = Path(run.mi.scenario_path).resolve().parent
+    folder = portable_folder(here, Path.cwd())
+    by_key = write_rows(bk, ws, rows, folder, True, factors, folder_written=str(here))
     return InputNames({k: r.name for k, r in by_key.items()})
 
 
@@ -69,6 +72,7 @@ def write_rows(
     written: bool,
     factors: Mapping[str, float] | None = None,
     price_base_year_name: str = "in_price_base_year",
+    folder_written: str | None = None,
 ) -> dict[str, InRow]:
     """Write the Inputs sheet; return rows by key (with their defined names and rows)."""
     ws.write(0, 0, "Inputs: every scenario input (yellow cells are inputs)", bk.title)
@@ -84,8 +88,16 @@ def write_rows(
     bk.string(ws, 2, 1, folder or "", bk.in_text)
     bk.define(FOLDER_NAME, INPUTS, 2, 1)
     ws.write(
-        2, 3, "relative paths below resolve from this folder (blank: this file's folder)", bk.note
+        2,
+        3,
+        "relative paths below (cohort, unit-cost files) resolve from this folder: absolute, or "
+        "relative to the project (tried from this workbook's folder, then from the folder you "
+        "run fam from and each folder above it); blank: this workbook's folder",
+        bk.note,
     )
+    if folder_written is not None:  # where it was on the author's machine: the last resort
+        bk.string(ws, 2, 9, folder_written, bk.v_text)
+        bk.define(FOLDER_WRITTEN_NAME, INPUTS, 2, 9)
     headers = list(INPUT_HEADERS)  # the layout workbook_input reads back
     ws.write_row(HDR, 0, headers, bk.head)
     by_key: dict[str, InRow] = {}
@@ -114,6 +126,8 @@ def write_rows(
                 if row.kind == T_MONEY
                 else bk.in_int
                 if row.kind == T_INT
+                else bk.in_pct
+                if row.percent
                 else bk.in_num
             )
             if v is None:
@@ -203,7 +217,7 @@ def write_rows(
             if row.kind == T_BOOL and v is not None:
                 ws.write_boolean(r, 9, bool(v), bk.v_text)
             elif isinstance(v, int | float) and not isinstance(v, bool):
-                ws.write_number(r, 9, float(v), bk.v_num)
+                ws.write_number(r, 9, float(v), bk.v_pct_in if row.percent else bk.v_num)
             elif v is not None:
                 bk.string(ws, r, 9, v, bk.v_text)
             ws.write_formula(r, 10, f'=IF(D{r + 1}=J{r + 1},"","edited")', bk.text, "")

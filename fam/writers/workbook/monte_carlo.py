@@ -29,18 +29,34 @@ def write_monte_carlo(bk: Book, ws: Worksheet, run: Run) -> None:
         "Raw draws: iterations.csv.",
         bk.note,
     )
-    ws.write_row(HDR, 0, ["measure", "central", "mean", "p5", "p50", "p95"], bk.head)
+    cols = ["central", "mean", "p5", "p50", "p95", "simulations"]
+    ws.write_row(HDR, 0, ["measure", *cols], bk.head)
     frame = res.summary_frame()
+    years = res.inputs.scenario.horizon_years
+    labels = {
+        "payback_share_within_horizon": f"payback: share paying back within {years} years",
+        "payback_years_if_paid_back": "payback year (simulations that pay back only)",
+    }
     r = HDR + 1
     for measure, row in frame.iterrows():
-        ws.write_string(r, 0, str(measure), bk.bold)
+        ws.write_string(r, 0, labels.get(str(measure), str(measure)), bk.bold)
         money = measure in ("costs", "benefits", "npv")
-        fmt = bk.v_money if money else bk.v_pct if measure == "prob_npv_positive" else bk.v_ratio
-        for j, col in enumerate(["central", "mean", "p5", "p50", "p95"]):
+        share = measure in ("prob_npv_positive", "payback_share_within_horizon")
+        fmt = bk.v_money if money else bk.v_pct if share else bk.v_ratio
+        for j, col in enumerate(cols):
             v = row[col]
             if v is not None and v == v:
-                ws.write_number(r, 1 + j, float(v), fmt)
+                ws.write_number(r, 1 + j, float(v), bk.v_int if col == "simulations" else fmt)
         r += 1
+    ws.write(
+        r,
+        0,
+        "A simulation that never pays back within the horizon has no payback year: the payback "
+        "year's mean and percentiles describe only the simulations that pay back (their number "
+        "is under 'simulations').",
+        bk.note,
+    )
+    r += 1
     r += 1
     ws.write(r, 0, "P(NPV > 0): chance of breaking even", bk.bold)
     ws.write_number(r, 1, float(np.mean(res.npv > 0)), bk.v_pct)
@@ -85,9 +101,9 @@ def write_monte_carlo(bk: Book, ws: Worksheet, run: Run) -> None:
         chart.set_y_axis({"name": "iterations"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 720, "height": 360})
-        ws.insert_chart(HDR, 7, chart)
+        ws.insert_chart(HDR, 8, chart)
     ws.set_column(0, 0, 34)
-    ws.set_column(1, 5, 16)
+    ws.set_column(1, 6, 16)
     ws.freeze_panes(HDR + 1, 0)
 
 

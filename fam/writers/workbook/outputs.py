@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
+from fam.writers import updated_notice
 from fam.writers.workbook.layout import HDR, NOT_WITHIN, PERSPECTIVE_LABEL, PERSPECTIVES, YC, val
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ def write_outputs(
         "input is edited.",
         bk.note,
     )
+    if res.updated:
+        bk.string(ws, 2, 0, updated_notice(res), bk.bold)
     hdr = ["measure", *PERSPECTIVES, "headline", "fam (headline)", "difference"]
     ws.write_row(HDR, 0, hdr, bk.head)
     ws.write_formula(HDR + 1, 4, f"={inputs.nm('perspective')}", bk.bold, run.sc.perspective)

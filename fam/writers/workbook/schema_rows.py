@@ -7,7 +7,8 @@ Each scenario field carries its own Inputs-sheet metadata in `json_schema_extra`
 - "kind": only where the annotation cannot tell: "financial_year", "month", "money" (a £
   distribution with a price year) or "number" (a whole number shown as a decimal);
 - "lower" / "upper": bounds enforced by a validator rather than by ge/gt/le/lt;
-- "template": False to leave the field out of a blank template, "blank" to leave it empty.
+- "template": False to leave the field out of a blank template, "blank" to leave it empty;
+- "percent": True to show a number as a percentage (0.035 as 3.5%; the cell holds 0.035).
 
 Everything else comes from the field itself: the type from its annotation (bool, int, float,
 str, date, list, Literal choices, Dist), the bounds from ge/gt/le/lt, the template value from
@@ -58,6 +59,7 @@ class FieldSpec:
     upper: float | None
     label: str
     choices: tuple[str, ...] = ()
+    percent: bool = False  # shown as a percentage
 
 
 @dataclass
@@ -75,6 +77,7 @@ class InRow:
     name: str = ""  # defined name of the value cell
     row: int = -1  # 0-based row on the Inputs sheet
     source_key: str | None = None
+    percent: bool = False  # a number shown as a percentage
 
 
 def _extra(info: FieldInfo) -> dict[str, Any]:
@@ -146,7 +149,7 @@ def _spec(info: FieldInfo) -> FieldSpec | None:
     lo, hi = _bounds(info)
     lo = extra.get("lower", lo)
     hi = extra.get("upper", hi)
-    return FieldSpec(kind, lo, hi, str(extra["label"]), choices)
+    return FieldSpec(kind, lo, hi, str(extra["label"]), choices, bool(extra.get("percent")))
 
 
 def field_specs(model: type[BaseModel] = Scenario, prefix: str = "") -> dict[str, FieldSpec]:
@@ -305,6 +308,7 @@ def input_rows(dump: Mapping[str, Any]) -> list[InRow]:
         section = top if "." in key else "scenario"
         r = InRow(key, kind, label, lower=lo, upper=hi, section=section)
         r.choices = choices
+        r.percent = spec.percent and kind == T_NUMBER
         if kind in (T_DIST, T_MONEY):
             if isinstance(value, dict):
                 d = parse_dist(value)

@@ -72,4 +72,4 @@ def write_template(
         ws_uc.data_validation(HDR + 1, c, last, c, {**dv, "ignore_blank": True})
     ws_uc.freeze_panes(HDR + 1, 1)
     ws_in.activate()
-    bk.wb.close()
+    bk.close()
