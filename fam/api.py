@@ -4,6 +4,7 @@
     >>> res = fam.run("scenarios/essex_sib.yaml", iterations=2000)
     >>> res.summary()["central"]["npv"]
     >>> res.cashflows()          # central case by year, agency and value type
+    >>> res.ledger_frame()       # who invests, who saves: each agency's cost, savings, net
     >>> res.iterations()         # one row per Monte Carlo iteration
     >>> fam.write_reports(res)   # reports/essex_sib/...
 

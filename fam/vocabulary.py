@@ -12,8 +12,16 @@ from typing import Literal, get_args
 # --------------------------------------------------------------------------- value types
 
 # what a unit cost values: a saving to public budgets (fiscal), a wider economic gain to
-# society, or a social (wellbeing) value
-VALUE_TYPES = ("fiscal", "economic", "social")
+# society, a social (wellbeing) value, or a transfer (a payment such as a welfare benefit
+# that moves money between the state and a person: a saving to the paying agency's budget,
+# no gain to society as a whole)
+VALUE_TYPES = ("fiscal", "economic", "social", "transfer")
+
+# the value types each perspective counts: a transfer is in the fiscal ledger of the agency
+# that pays it, but not in public value (HM Treasury Green Book; GMCA/New Economy CBA
+# guidance: docs/evidence.md E-CONV-TRANSFERS)
+FISCAL_VALUE_TYPES = ("fiscal", "transfer")
+PUBLIC_VALUE_TYPES = ("fiscal", "economic", "social")
 
 # --------------------------------------------------------------------------- units
 
@@ -45,22 +53,31 @@ MONTH_IN_UNIT = {
 
 Perspective = Literal["fiscal", "fiscal_cashable", "public_value"]
 
-# whose benefits count: public budgets (fiscal), the cashable share of them only, or fiscal,
-# economic and social value together (public value); the order is that of every output
+# whose benefits count: public budgets (fiscal, transfers included), the cashable share of
+# them only, or fiscal, economic and social value together (public value, transfers
+# excluded); the order is that of every output
 PERSPECTIVES: tuple[str, ...] = get_args(Perspective)
 
 # short labels (workbook cells)
 PERSPECTIVE_LABEL: dict[str, str] = {
     "fiscal": "fiscal (public bodies' budgets)",
     "fiscal_cashable": "fiscal, cashable share only",
-    "public_value": "public value (fiscal + economic + social)",
+    "public_value": "public value (fiscal + economic + social, no transfers)",
 }
 
 # longer descriptions (briefing text); the part before " (" names the perspective
 PERSPECTIVE_DESCRIPTION: dict[str, str] = {
     "fiscal": "fiscal (savings to public budgets)",
     "fiscal_cashable": "fiscal cashable (only savings that can be taken out as cash)",
-    "public_value": "public value (fiscal, economic and social value)",
+    "public_value": "public value (fiscal, economic and social value, without transfers)",
+}
+
+# what each perspective counts, keyed by perspective (the weights of a cost row of a value type
+# with cashable share c: 1 if counted, c for the cashable perspective, 0 if not)
+PERSPECTIVE_VALUE_TYPES: dict[str, tuple[str, ...]] = {
+    "fiscal": FISCAL_VALUE_TYPES,
+    "fiscal_cashable": FISCAL_VALUE_TYPES,
+    "public_value": PUBLIC_VALUE_TYPES,
 }
 
 # --------------------------------------------------------------------------- dates

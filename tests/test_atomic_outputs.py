@@ -25,10 +25,16 @@ import fam.writers.workbook
 from fam import api
 from fam.cli import cli
 from fam.errors import InputError
-from fam.writers import write_all
+from fam.writers import MARKER, write_all
 from tests.util import FIXTURES, ROOT
 
-OLD = {"summary.json": '{"old": true}\n', "scenario.pdf": "old pdf", "notes.txt": "mine"}
+# a previous report fam wrote: it holds the marker (--force replaces only such folders)
+OLD = {
+    "summary.json": '{"old": true}\n',
+    "scenario.pdf": "old pdf",
+    "notes.txt": "mine",
+    MARKER: '{"written_by": "fam", "kind": "run"}\n',
+}
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +122,7 @@ def test_force_replaces_the_whole_report(
     monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
     paths = write_all(results, dest, force=True)
     names = sorted(p.name for p in dest.iterdir())
-    assert names == sorted(p.name for p in paths.values())  # old extra files are gone
+    assert names == sorted([*(p.name for p in paths.values()), MARKER])  # old extra files gone
     assert (dest / "summary.json").read_text() != OLD["summary.json"]
     assert leftovers(tmp_path) == []
 
@@ -210,4 +216,207 @@ def test_internal_error_in_a_real_process(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     log = log_path(err[0])
     assert log.parent == tmp_path and "Traceback" in log.read_text()
+    assert not dest.exists() and leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ issue 19: marker, locks
+
+
+def test_force_refuses_a_folder_fam_did_not_write(tmp_path: Path) -> None:
+    """outputs.dir pointed at the folder of input data: --force must not empty it."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "hand", data)
+    sc = data / "scenario.yaml"
+    sc.write_text(sc.read_text() + "outputs: {dir: " + str(data) + "}\n")
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    r = CliRunner().invoke(cli, ["run", str(sc), "-q", "-n", "20", "--force"])
+    assert r.exit_code == 2, r.output
+    (line,) = not_warnings(r.stderr)
+    assert line.startswith("error: ") and "fam did not write" in line and MARKER in line
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_force_keeps_a_sensitivity_result(
+    results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "report"
+    previous_report(dest)
+    sens = dest / "sensitivity"
+    sens.mkdir()
+    (sens / MARKER).write_text('{"kind": "sensitivity"}')
+    (sens / "tornado.csv").write_text("kept")
+    monkeypatch.setattr(fam.writers.briefing, "write_briefing", stub_writer)
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
+    write_all(results, dest, force=True)
+    assert (dest / "sensitivity" / "tornado.csv").read_text() == "kept"
+    assert not (dest / "notes.txt").exists()
+
+
+def test_a_failed_swap_puts_the_report_and_its_sensitivity_result_back(
+    results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "report"
+    previous_report(dest)
+    (dest / "sensitivity").mkdir()
+    (dest / "sensitivity" / MARKER).write_text('{"kind": "sensitivity"}')
+    monkeypatch.setattr(fam.writers.briefing, "write_briefing", stub_writer)
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
+    rename = Path.rename
+
+    def failing(self: Path, target: Any) -> Any:
+        if self.name.startswith(".report.tmp-"):
+            raise OSError(5, "Input/output error")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError):
+        write_all(results, dest, force=True)
+    assert (dest / "sensitivity" / MARKER).exists()
+    (dest / "sensitivity" / MARKER).unlink()
+    (dest / "sensitivity").rmdir()
+    assert_intact(dest)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_sensitivity_result_alone_does_not_block_a_run(
+    results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "report"
+    (dest / "sensitivity").mkdir(parents=True)
+    (dest / "sensitivity" / MARKER).write_text('{"kind": "sensitivity"}')
+    monkeypatch.setattr(fam.writers.briefing, "write_briefing", stub_writer)
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
+    write_all(results, dest)  # no --force needed
+    assert (dest / "summary.json").exists() and (dest / "sensitivity" / MARKER).exists()
+
+
+def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(
+    results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.setattr(fam.writers.briefing, "write_briefing", stub_writer)
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
+    dest = tmp_path / "report"
+    lock = tmp_path / ".report.lock"
+    lock.write_text(f"{os.getpid()} {socket.gethostname()}\n")
+    with open(lock) as held:
+        if os.name == "posix":  # a live run holds the lock (an flock, as fam takes it)
+            import fcntl
+
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(InputError, match=f"another fam run \\(process {os.getpid()}"):
+            write_all(results, dest)
+    assert not dest.exists() and lock.exists()
+    # a killed run: its lock (a pid that no longer runs), its temporary folder and a
+    # previous report it had moved aside
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    lock.write_text(f"{dead} {socket.gethostname()}\n")
+    (tmp_path / ".report.tmp-deadbeef").mkdir()
+    (tmp_path / ".report.tmp-deadbeef" / "summary.json").write_text("half")
+    write_all(results, dest)
+    assert (dest / "summary.json").read_text() != "half"
+    assert leftovers(tmp_path) == [] and not lock.exists()
+
+
+def test_a_report_moved_aside_by_a_killed_run_is_put_back(
+    results: api.Results, tmp_path: Path
+) -> None:
+    old = tmp_path / ".report.old-12345678"
+    previous_report(old)
+    with pytest.raises(InputError, match="already there"):
+        write_all(results, tmp_path / "report")  # put back, so it is there and needs --force
+    assert_intact(tmp_path / "report")
+    assert leftovers(tmp_path) == []
+
+
+RACE = r"""
+import sys, time
+import fam.writers.briefing as b, fam.writers.workbook as w
+def slow(results, path, *a, **k):
+    time.sleep(1.5)
+    open(path, "w").write(sys.argv[2])
+b.write_briefing = slow
+w.write_workbook = slow
+from fam import api
+from fam.errors import InputError
+res = api.run(sys.argv[3], iterations=20)
+time.sleep(max(0.0, float(sys.argv[4]) - time.time()))  # start writing together
+try:
+    api.write_reports(res, sys.argv[1])
+except InputError as e:
+    print("error: " + str(e))
+    sys.exit(2)
+"""
+
+
+def test_two_runs_into_one_new_folder_exactly_one_wins(tmp_path: Path) -> None:
+    import time
+
+    dest = tmp_path / "report"
+    go = str(time.time() + 8)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                RACE,
+                str(dest),
+                name,
+                str(FIXTURES / "hand" / "scenario.yaml"),
+                go,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for name in ("first", "second")
+    ]
+    outs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    codes = sorted(o[0] for o in outs)
+    assert codes == [0, 2], outs
+    loser = next(o for o in outs if o[0] == 2)
+    assert "another fam run" in loser[1] or "a report is already there" in loser[1], loser
+    assert (dest / "summary.json").exists() and leftovers(tmp_path) == []
+    assert not (tmp_path / ".report.lock").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permissions are POSIX")
+def test_report_folder_permissions_follow_the_umask(
+    results: api.Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fam.writers.briefing, "write_briefing", stub_writer)
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", stub_writer)
+    old = os.umask(0o022)
+    try:
+        write_all(results, tmp_path / "report")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report").stat().st_mode) == 0o755
+
+
+def _disk_full(results: Any, path: Path, *args: Any, **kwargs: Any) -> None:
+    """As a workbook writer meets a full disk: the write fails, and closing the zip stream
+    then raises zlib's error, which hid the first."""
+    import zlib
+
+    try:
+        with open("/dev/full", "wb") as f:
+            f.write(b"x" * 100_000)
+    except OSError:
+        raise zlib.error("Error -2 while flushing: inconsistent stream state") from None
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_disk_full_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dest = tmp_path / "report"
+    monkeypatch.setattr(fam.writers.workbook, "write_workbook", _disk_full)
+    args = ["run", str(FIXTURES / "hand" / "scenario.yaml"), "--out", str(dest), "-q", "-n", "20"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2, r.output
+    (line,) = not_warnings(r.stderr)
+    assert line.startswith("error: ") and "no space left on device" in line, line
     assert not dest.exists() and leftovers(tmp_path) == []

@@ -119,7 +119,14 @@ def test_essex_briefing_pages_and_numbers(essex: api.Results, tmp_path: Path) ->
     assert f"of the {n} uncertain inputs" in body and f"(of {n} in all)" in body
     # the status letters and identifiers of the sources are defined where they are used
     assert "the letter after one is its status: V verified in the original source" in body
-    assert "(commissioner)" in body  # the payer's bar in Figure 3
+    # who invests, who saves: the funder, the bond's investors and every saving agency, with
+    # the programme's cost split between them
+    assert "Who invests, who saves" in body
+    assert "paid by commissioner (100%)" in body
+    for agency in ("commissioner", "investors"):
+        assert agency in summary["by_agency"]
+    costs = sum(a["programme_cost"] for a in summary["by_agency"].values())
+    assert costs == pytest.approx(summary["central"]["costs"], rel=1e-12)
     if summary["central"]["payback_years"] is None:
         years = essex.inputs.scenario.horizon_years
         assert f"does not pay back within the {years} years" in body

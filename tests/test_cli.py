@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.util import FIXTURES, run_cli
 
 
@@ -27,9 +29,16 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
     r = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["iterations.csv", "scenario.pdf", "scenario.xlsx", "summary.json"]
+    # the four files, and the marker that says fam wrote the folder (--force replaces only such)
+    assert names == [
+        ".fam-report",
+        "iterations.csv",
+        "scenario.pdf",
+        "scenario.xlsx",
+        "summary.json",
+    ]
     for p in out.iterdir():
-        assert str(p) in r.stdout
+        assert str(p) in r.stdout or p.name == ".fam-report"
     assert "NPV £1,994" in r.stdout
     assert "£1.66 back per £1" in r.stdout
     assert "chance of breaking even 100%" in r.stdout
@@ -40,6 +49,7 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
         "seed",
         "iterations",
         "price_base_year",
+        "perspective",
         "inputs_sha256",
         "central",
         "monte_carlo",
@@ -52,6 +62,12 @@ def test_run_writes_four_files_and_prints_headline(tmp_path):
     assert set(s["central"]) == {"costs", "benefits", "npv", "bcr", "roi", "payback_years"}
     assert set(s["monte_carlo"]) == {"npv", "bcr", "prob_npv_positive", "payback"}
     assert set(s["monte_carlo"]["npv"]) == {"mean", "p5", "p50", "p95"}
+    assert s["perspective"] == "fiscal"
+    # the agency ledger: costs add up to the programme's, nets to the NPV
+    ag = s["by_agency"]
+    assert list(ag) == ["commissioner", "Local authority", "NHS"]
+    assert sum(a["programme_cost"] for a in ag.values()) == pytest.approx(s["central"]["costs"])
+    assert sum(a["net"] for a in ag.values()) == pytest.approx(s["central"]["npv"])
 
     again = run_cli("run", str(work / "scenario.yaml"), "--out", str(out), "--quiet")
     assert again.returncode == 2

@@ -38,7 +38,7 @@ def test_compare_cli_writes_its_files(tmp_path):
     out = tmp_path / "cmp"
     r = run_compare(str(MST), str(WRAP), "-n", "50", "--seed", "3", "--out", str(out), "-q")
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(compare.FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*compare.FILES, ".fam-report"])
     data = json.loads((out / "comparison.json").read_text())
     assert data["seed"] == 3 and data["iterations"] == 50
     assert [o["scenario"] for o in data["options"]] == [

@@ -229,3 +229,39 @@ def test_transitions_estimated_from_the_comparison_arm(tmp_path: Path) -> None:
     # 2 x 1/8 of a month in care
     care = r.inputs.services.index("care_week_residential")
     assert r.central.months.cf_use[0, care][:2] == pytest.approx([0.0, 2 / 8 * WEEKS])
+
+
+def test_one_way_change_of_a_move_scales_its_row_as_a_draw_does() -> None:
+    # care -> home uniform 0.3..0.9 beside care -> home2 0.2: at the top of its range the moves
+    # out of care sum to 1.1. The central case (0.6 + 0.2) is valid; the one-way runs scale
+    # the row to sum to 1 (0.9/1.1 and 0.2/1.1), as a Monte Carlo draw does, instead of failing
+    from fam.analyses import sensitivity
+
+    states = {"home": None, "care": "care_week_residential", "home2": None}
+    over = {
+        "placements": {
+            "states": states,
+            "start": {"home": 1.0},
+            "transitions": {
+                "home": {"care": 0.1},
+                "care": {"home": {"dist": "uniform", "low": 0.3, "high": 0.9}, "home2": 0.2},
+                "home2": {"care": 0.1},
+            },
+        },
+        "effects.placements": {"home->care": {"change": -0.5}},
+    }
+    # 40 draws: a third of them above 0.8, each scaled the same way (it failed before)
+    r = run(over, iterations=40)
+    assert np.isfinite(r.npv).all()
+    # the tornado's top (90th percentile, 0.3 + 0.9 x 0.6 = 0.84) and the switching values'
+    # search range (to the 99.9th, 0.3 + 0.999 x 0.6 = 0.8994) both take the row above 1
+    assert len(sensitivity.tornado(r)) >= 1
+    sv = sensitivity.switching_values(r)
+    row = sv[sv["input"].str.contains("care.home")].iloc[0]
+    top = 0.3 + 0.999 * 0.6
+    assert row["range_high"] == pytest.approx(top)
+    scaled = {"home": top / (top + 0.2), "home2": 0.2 / (top + 0.2)}
+    by_hand = run({**over, "placements": {**over["placements"], "transitions": {
+        "home": {"care": 0.1}, "care": scaled, "home2": {"care": 0.1}}}})  # fmt: skip
+    got = sensitivity._npv_with(r, {row["input"]: np.array([row["range_high"]])}, 1)[0]
+    assert got == pytest.approx(by_hand.central.npv, rel=1e-9)

@@ -64,7 +64,7 @@ def test_formula_templates_equal_the_functions(seed: int) -> None:
     assert got_cf == pytest.approx(float(cf), rel=1e-13)
     assert got_pg == pytest.approx(float(pg), rel=1e-13)
     # £ and savings for one cost row
-    unit_cost, ob, ob_e = v["e"], 0.15, 0.05
+    unit_cost, ob, ob_e, attr, disp = v["e"], 0.15, 0.05, 0.2, 0.1
     money = projection.price(
         np.array([[[float(cf)]]]),
         np.array([[[float(pg)]]]),
@@ -72,6 +72,7 @@ def test_formula_templates_equal_the_functions(seed: int) -> None:
         np.array([[unit_cost]]),
         np.array([ob]),
         np.array([ob_e]),
+        additional=np.array([projection.additionality(attr, disp)]),
     )
     cf_gbp = _evaluate(FORMULAS["counterfactual_gbp"], counterfactual_use=cf, unit_cost=unit_cost)
     pg_gbp = _evaluate(FORMULAS["programme_gbp"], programme_use=pg, unit_cost=unit_cost)
@@ -81,6 +82,8 @@ def test_formula_templates_equal_the_functions(seed: int) -> None:
         programme_gbp=pg_gbp,
         ob_benefit=ob,
         ob_effect=ob_e,
+        attribution=attr,
+        displacement=disp,
     )
     assert cf_gbp == pytest.approx(float(money.cf_gbp[0, 0, 0]), rel=1e-13)
     assert pg_gbp == pytest.approx(float(money.pg_gbp[0, 0, 0]), rel=1e-13)
@@ -91,7 +94,7 @@ def test_every_template_names_only_known_quantities() -> None:
     names = set(FORMULAS) | {
         "completion", "non_completer_effect", "baseline", "baseline_ramp", "trend", "change",
         "profile", "profile_ramp", "unit_cost", "ob_benefit", "ob_effect", "rates",
-        "rate_months", "rate_profile",
+        "rate_months", "rate_profile", "attribution", "displacement",
     }  # fmt: skip
     for key, template in FORMULAS.items():
         used = set(re.findall(r"{(\w+)}", template))
@@ -120,5 +123,43 @@ def test_optimism_bias_is_asymmetric_by_hand() -> None:
             programme_gbp=0.0,
             ob_benefit=0.1,
             ob_effect=0.2,
+            attribution=0.0,
+            displacement=0.0,
         )
         assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_additionality_by_hand() -> None:
+    # attribution 20% (others' share of the change), displacement 10% (moved elsewhere):
+    # a saving of 100 counts as 100 x 0.8 x 0.9 = 72, a cost increase of 100 as -72
+    assert projection.additionality(0.2, 0.1) == pytest.approx(0.72, abs=1e-15)
+    money = projection.price(
+        np.array([[[3.0, 1.0]]]),
+        np.array([[[2.0, 2.0]]]),
+        np.array([0]),
+        np.array([[100.0]]),
+        np.array([0.0]),
+        additional=np.array([0.72]),
+    )
+    assert money.savings[0, 0].tolist() == pytest.approx([72.0, -72.0], abs=1e-12)
+    # with optimism bias 10% / 20% as well: 100 x 0.9 x 0.8 x 0.72 = 51.84 (the template too)
+    got = _evaluate(
+        FORMULAS["saving"],
+        counterfactual_gbp=100.0,
+        programme_gbp=0.0,
+        ob_benefit=0.1,
+        ob_effect=0.2,
+        attribution=0.2,
+        displacement=0.1,
+    )
+    assert got == pytest.approx(51.84, abs=1e-12)
+    # no additionality given: the savings are those of optimism bias alone, bit for bit
+    plain = projection.price(
+        np.array([[[3.0]]]), np.array([[[2.0]]]), np.array([0]), np.array([[100.0]]),
+        np.array([0.1]),
+    )  # fmt: skip
+    one = projection.price(
+        np.array([[[3.0]]]), np.array([[[2.0]]]), np.array([0]), np.array([[100.0]]),
+        np.array([0.1]), additional=np.array([projection.additionality(0.0, 0.0)]),
+    )  # fmt: skip
+    assert one.savings.tolist() == plain.savings.tolist()

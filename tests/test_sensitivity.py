@@ -72,6 +72,7 @@ def test_cli_sensitivity_writes_tables(tmp_path):
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert names == sorted(
         [
+            ".fam-report",
             "tornado.csv",
             "switching_values.csv",
             "break_even_curve.csv",

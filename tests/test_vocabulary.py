@@ -39,7 +39,10 @@ def test_perspectives_have_labels():
     assert v.PERSPECTIVES == ("fiscal", "fiscal_cashable", "public_value")
     assert tuple(v.PERSPECTIVE_LABEL) == v.PERSPECTIVES
     assert tuple(v.PERSPECTIVE_DESCRIPTION) == v.PERSPECTIVES
-    assert v.VALUE_TYPES == ("fiscal", "economic", "social")
+    assert v.VALUE_TYPES == ("fiscal", "economic", "social", "transfer")
+    assert set(v.PERSPECTIVE_VALUE_TYPES) == set(v.PERSPECTIVES)
+    assert "transfer" not in v.PERSPECTIVE_VALUE_TYPES["public_value"]
+    assert "transfer" in v.PERSPECTIVE_VALUE_TYPES["fiscal"]
 
 
 @pytest.mark.parametrize(

@@ -59,9 +59,9 @@ def test_sheets_and_names(hand: tuple[api.Results, Path]) -> None:
         "CohortExposure",
         "Calculations",
         "Outputs",
+        "Agencies",
         "MonteCarlo",
         "Sensitivity",
-        "Checks",
     ]
     for name in (
         "in_discounting_rate",
@@ -152,6 +152,40 @@ def test_round_trip_identical_summary(scenario: Path, tmp_path: Path) -> None:
     write_workbook(res, path)
     again = api.run(path, iterations=N)
     assert again.summary() == res.summary()
+
+
+def test_funders_and_additionality_round_trip(tmp_path: Path) -> None:
+    """Two funders and additionality with its source go to the Inputs sheet and read back as
+    the same scenario; an edited attribution reprices the savings (tests/test_ledger.py)."""
+    from fam.inputs.loading import load
+    from fam.inputs.scenario import canonical_json
+
+    over = {
+        "programme_costs.funders": {"commissioner": 0.6, "NHS": 0.4},
+        "additionality": {
+            "attribution": {"dist": "uniform", "low": 0.1, "high": 0.3},
+            "displacement": 0.1,
+            "source": "ASSUMPTION: half the partnership's other services' share",
+        },
+    }
+    res = api.run(load(HAND, over), iterations=N)
+    path = tmp_path / "ledger.xlsx"
+    write_workbook(res, path)
+    again = api.run(path, iterations=N)
+    assert canonical_json(again.inputs.scenario) == canonical_json(res.inputs.scenario)
+    assert again.summary() == res.summary()
+    wb = openpyxl.load_workbook(path)
+    rows = {r[0].value: r for r in wb["Inputs"].iter_rows(min_row=5) if r[0].value}
+    assert rows["programme_costs.funders.NHS"][3].value == 0.4
+    assert "Share of the programme" in rows["programme_costs.funders.NHS"][1].value
+    assert rows["additionality.attribution"][3].value == pytest.approx(0.2)
+    assert "Attribution" in rows["additionality.attribution"][1].value
+    _set(wb["Inputs"], "additionality.attribution", 3, 0.5)
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    got = api.run(edited, iterations=N).central_headline()
+    # (1 - 0.5) x (1 - 0.1) = 0.45 of £4,994.11
+    assert got["benefits"] == pytest.approx(0.45 * (2540 + 2540 / 1.035), abs=0.005)
 
 
 def test_round_trip_through_the_cli(hand: tuple[api.Results, Path], tmp_path: Path) -> None:

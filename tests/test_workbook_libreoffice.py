@@ -77,6 +77,18 @@ def assert_matches_python(res: api.Results, recalculated: Path) -> float:
     for r in rows[:-1]:
         same(r[1], float(by_agency.loc[r[0], "central_benefits"]))
         same(r[2], float(by_agency.loc[r[0], "cashable"]))
+    # the agency ledger: who invests and who saves
+    ledger = res.ledger_frame()
+    rows = table(wb["Agencies"], "agency")
+    assert [r[0] for r in rows] == [*ledger.index, "total"]
+    cols = ("programme_cost", "savings", "fiscal", "cashable", "transfers", "net")
+    for r in rows[:-1]:
+        for j, col in enumerate(cols):
+            same(r[2 + j], float(ledger.loc[r[0], col]))
+        ret = float(ledger.loc[r[0], "return_per_pound"])
+        same(r[8], ret if np.isfinite(ret) else None, 1e-9)
+    same(rows[-1][2], head["costs"])
+    same(rows[-1][7], head["npv"])
     by_year = res.by_year()
     rows = table(wb["Outputs"], "year")
     assert len(rows) == len(by_year)
@@ -144,6 +156,31 @@ def test_libreoffice_recomputes_the_forms(case: str, tmp_path: Path) -> None:
 
     path, over = FORMS_CASES[case]
     res = api.run(load(path, over), iterations=20)
+    wb = tmp_path / "wb.xlsx"
+    write_workbook(res, wb)
+    gap = assert_matches_python(res, libreoffice.recalc(wb, tmp_path / "lo"))
+    assert gap < 1e-6
+
+
+def test_libreoffice_recomputes_the_agency_ledger(tmp_path: Path) -> None:
+    """Two funders, attribution and displacement (tests/test_ledger.py works it by hand), and
+    A&E as a transfer: in the fiscal perspectives, not in public value."""
+    from fam.inputs.loading import load
+
+    folder = tmp_path / "hand"
+    shutil.copytree(HAND.parent, folder)
+    csv = folder / "unit_costs.csv"
+    csv.write_text(csv.read_text().replace("Acute trust,fiscal,0.5", "Acute trust,transfer,0.5"))
+
+    over = {
+        "programme_costs.funders": {"commissioner": 0.6, "NHS": 0.4},
+        "additionality": {"attribution": 0.2, "displacement": {"dist": "uniform", "low": 0.0,
+                                                               "high": 0.2}},
+    }  # fmt: skip
+    res = api.run(load(folder / "scenario.yaml", over), iterations=20)
+    assert res.central_headline()["npv"] == pytest.approx(595.76, abs=0.005)
+    # public value: the care saving only, 0.72 x (1,820 + 1,820 / 1.035)
+    assert res.central.benefits[2] == pytest.approx(0.72 * (1820 + 1820 / 1.035), abs=1e-9)
     wb = tmp_path / "wb.xlsx"
     write_workbook(res, wb)
     gap = assert_matches_python(res, libreoffice.recalc(wb, tmp_path / "lo"))

@@ -63,7 +63,11 @@ def _fields(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
             if info.default is None and not is_map:  # an absent section: one blank row
                 out[key] = info
             continue
-        out[f"{key}.*" if key == "sources" else key] = info
+        # a map of numbers (programme_costs.funders) has a row per entry
+        scalar_map = getattr(_plain(info.annotation), "__origin__", None) is dict and _plain(
+            _plain(info.annotation).__args__[1]
+        ) in (int, float)
+        out[f"{key}.*" if key == "sources" or scalar_map else key] = info
         plain = _plain(info.annotation)
         args = getattr(plain, "__args__", ())
         if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fam.analyses.ledger import Ledger, ledger
 from fam.analyses.sensitivity import Report
 from fam.analyses.sib import SibResults
 from fam.analyses.update import Update
@@ -100,19 +101,15 @@ class Results(Run):
     def summary(self) -> dict[str, Any]:
         """The content of summary.json (keys as in docs/outputs.md), JSON-safe."""
         sc = self.inputs.scenario
-        by_agency = {
-            a: {
-                "central_benefits": float(self.central.agency_benefits[i]),
-                "cashable": float(self.central.agency_cashable[i]),
-            }
-            for i, a in enumerate(self.plan.agencies)
-        }
+        by_agency = self.ledger().summary()
         out = {
             "scenario": sc.name,
             "fam_version": __version__,
             "seed": self.seed,
             "iterations": self.iterations,
             "price_base_year": sc.price_base_year,
+            # the headline perspective: of central.benefits and by_agency's savings and net
+            "perspective": sc.perspective,
             "inputs_sha256": dict(self.inputs.inputs_sha256),
             "central": self.central_headline(),
             "monte_carlo": {
@@ -276,6 +273,27 @@ class Results(Run):
         frame["net"] = frame[self.inputs.scenario.perspective] - frame["costs"]
         frame["cumulative_net"] = frame["net"].cumsum()
         return frame
+
+    def ledger(self) -> Ledger:
+        """Who invests and who saves: the agency ledger (fam.analyses.ledger)."""
+        return ledger(self, self.sib)
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """The agency ledger, central case (and the chance of a positive net position)."""
+        lg = self.ledger()
+        return pd.DataFrame(
+            {
+                "programme_cost": lg.programme_cost,
+                "savings": lg.savings,
+                "fiscal": lg.fiscal,
+                "cashable": lg.cashable,
+                "transfers": lg.transfers,
+                "net": lg.net,
+                "return_per_pound": lg.return_per_pound,
+                "prob_net_positive": lg.prob_net_positive,
+            },
+            index=pd.Index(lg.agencies, name="agency"),
+        )
 
     def by_agency(self) -> pd.DataFrame:
         return pd.DataFrame(

@@ -35,7 +35,9 @@ def _npv_with(results: Run, values: Mapping[str, np.ndarray], n: int) -> np.ndar
         return np.full(n, inp.central)
 
     p: Params = _params(mi, value, n)
-    red = reduce_flows(plan, central_flows(plan, p))
+    # one input moved at a time: a chain move raised to the top of its range may take the
+    # moves out of its state above 1; they are scaled to sum to 1, as in a Monte Carlo draw
+    red = reduce_flows(plan, central_flows(plan, p, strict=False))
     return np.asarray(red["benefits"][:, plan.headline] - red["costs"])
 
 

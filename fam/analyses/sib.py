@@ -554,7 +554,10 @@ def outcome_days_expected(
     _, _, n, ncomp = engine.central_cells(plan, p)
 
     def use_of(ks: np.ndarray, _: Exposure) -> tuple[np.ndarray, np.ndarray]:
-        return engine.expected_use(plan, p, edges, sp.sib.outcome.tracking_months, sv, ks)
+        # the central case was checked (strictly) by the run; drawn rows are scaled
+        return engine.expected_use(
+            plan, p, edges, sp.sib.outcome.tracking_months, sv, ks, strict=False
+        )
 
     return _outcome_days(plan, sp, p, n, ncomp, use_of)
 

@@ -81,10 +81,9 @@ def _salt(client_detail: bool, salt_file: Path | None) -> bytes | None:
 
     if salt_file is None:
         return new_salt()
-    try:
-        salt = salt_file.read_bytes()
-    except OSError as e:
-        raise InputError(f"{salt_file}: cannot read the salt file ({e.strerror})") from None
+    from fam.inputs.files import read_input_bytes
+
+    salt = read_input_bytes(salt_file, "a salt file")
     if len(salt) < 16:
         raise InputError(f"{salt_file}: a salt needs at least 16 bytes; found {len(salt)}")
     return salt
@@ -97,7 +96,7 @@ def _money(x: float | None) -> str:
 
 
 @cli.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
     "--iterations",
     "-n",
@@ -145,7 +144,7 @@ def _money(x: float | None) -> str:
 )
 @click.option(
     "--salt-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="With --client-detail: a private file whose bytes salt the pseudonyms, so they are "
     "stable across runs (default: a new random salt each run). Keep it out of the reports.",
 )

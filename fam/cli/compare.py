@@ -9,9 +9,7 @@ import click
 
 
 @click.command(name="compare")
-@click.argument(
-    "scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
-)
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out",
     "out_dir",

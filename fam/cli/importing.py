@@ -17,6 +17,7 @@ import click
 from fam.errors import InputError
 from fam.inputs import cin as cin_mod
 from fam.inputs import ssda903 as s903
+from fam.inputs.files import read_input_bytes
 from fam.writers.privacy import MIN_SALT_BYTES, new_salt, pseudonymise
 
 MAX_FINDINGS_SHOWN = 10
@@ -35,10 +36,7 @@ def _salt(path: Path, out: Path) -> tuple[bytes, bool]:
         with os.fdopen(fd, "wb") as f:
             f.write(salt)
         return salt, True
-    try:
-        salt = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the salt file ({e.strerror})") from None
+    salt = read_input_bytes(path, "a salt file")
     if len(salt) < MIN_SALT_BYTES:
         raise InputError(f"{path}: a salt needs at least {MIN_SALT_BYTES} bytes; found {len(salt)}")
     return salt, False
@@ -47,8 +45,7 @@ def _salt(path: Path, out: Path) -> tuple[bytes, bool]:
 def _says_synthetic(path: Path) -> bool:
     """Whether a return's leading comment (a '#' line, or an XML comment) says its data are
     synthetic, as `fam synth ssda903` writes."""
-    with open(path, "rb") as f:
-        head = f.read(2048).decode("utf-8", "replace")
+    head = read_input_bytes(path, "a return file")[:2048].decode("utf-8", "replace")
     for line in head.splitlines()[:5]:
         text = line.strip()
         if (text.startswith("#") or text.startswith("<!--")) and "synthetic" in text.lower():

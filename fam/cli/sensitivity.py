@@ -8,7 +8,7 @@ import click
 
 
 @click.command(name="sensitivity")
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--iterations", "-n", type=click.IntRange(1), help="Monte Carlo iterations.")
 @click.option("--seed", type=click.IntRange(0), help="Random seed.")
 @click.option(
@@ -48,7 +48,7 @@ def sensitivity(
     )
     tables["psa_long.csv"] = voi.long_format(params, outcomes)
     tables["psa_parameters.csv"] = voi.psa_parameters(params)
-    for path in write_tables(tables, dest).values():
+    for path in write_tables(tables, dest, force=force).values():
         click.echo(str(path))
     top = tables["tornado.csv"].head(5)
     click.echo("Inputs that move NPV most (10th to 90th percentile, rest central):")

@@ -29,7 +29,7 @@ def unit_costs() -> None:
 
 
 @unit_costs.command("import-gmca")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--out",
     required=True,

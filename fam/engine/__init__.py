@@ -25,7 +25,7 @@ from fam.model import projection, slots
 from fam.model.distributions import stream_key, uniforms
 from fam.model.finance import bcr, discount_factors, payback_years
 from fam.model.profiles import Exposure, exposure, profile
-from fam.vocabulary import DAYS_PER_UNIT, MONTH_IN_UNIT, PERSPECTIVES
+from fam.vocabulary import DAYS_PER_UNIT, MONTH_IN_UNIT, PERSPECTIVE_VALUE_TYPES, PERSPECTIVES
 
 BLOCK = 50  # iterations per random-number block (results do not depend on chunking)
 _MAX_CELLS = 4_000_000  # chunk so that iterations x clients stays below this
@@ -55,8 +55,13 @@ class Plan:
 
 
 def perspective_weights(value_type: np.ndarray, cashable: np.ndarray) -> np.ndarray:
-    fiscal = (value_type == "fiscal").astype(float)
-    return np.stack([fiscal, fiscal * cashable, np.ones_like(fiscal)])
+    """[perspective, r]: the share of each cost row's saving each perspective counts
+    (fam.vocabulary.PERSPECTIVE_VALUE_TYPES; the cashable perspective its cashable share)."""
+    counted = {
+        p: np.isin(value_type, PERSPECTIVE_VALUE_TYPES[p]).astype(float) for p in PERSPECTIVES
+    }
+    counted["fiscal_cashable"] = counted["fiscal_cashable"] * cashable
+    return np.stack([counted[p] for p in PERSPECTIVES])
 
 
 def make_plan(mi: ModelInputs) -> Plan:
@@ -197,6 +202,8 @@ class Params:
     per_client_month: np.ndarray
     per_completed_case: np.ndarray
     fixed_per_year: np.ndarray
+    attribution: np.ndarray  # [i] additionality: share of the benefits due to others
+    displacement: np.ndarray  # [i] share of the benefits moved elsewhere, not saved
     # per-service forms (empty [i, 0] without them): fam.model.slots.FormParams
     trend_s: np.ndarray  # [i, s] each service's own-baseline trend
     rates: np.ndarray  # [i, rate values]
@@ -234,6 +241,8 @@ def _params(mi: ModelInputs, value: Callable[[Input], np.ndarray], n: int) -> Pa
         per_client_month=value(pc["per_client_month"]),
         per_completed_case=value(pc["per_completed_case"]),
         fixed_per_year=value(pc["fixed_per_year"]),
+        attribution=value(mi.attribution),
+        displacement=value(mi.displacement),
         **_form_params(mi, value, n),
     )
 
@@ -355,7 +364,14 @@ def flows_from_use(
         cf, pg = noise(cf, pg)
     ob_e = plan.ob_effect if plan.ob_effect is not None else np.zeros(len(plan.ob_benefit))
     cf_gbp, pg_gbp, savings = projection.price(
-        cf, pg, plan.row_s, p.unit_cost, plan.ob_benefit, ob_e, year_of_bucket
+        cf,
+        pg,
+        plan.row_s,
+        p.unit_cost,
+        plan.ob_benefit,
+        ob_e,
+        year_of_bucket,
+        projection.additionality(p.attribution, p.displacement),
     )
     parts = cost_parts(plan, ex, fixed_share, p, n, ncomp)
     return Flows(cf, pg, cf_gbp, pg_gbp, savings, parts.sum(axis=1), parts)
@@ -779,7 +795,7 @@ def simulate_chunk(
         if mc.bootstrap:
             cf, pg, n, ncomp = _drawn_use(plan, p, seed, first, count, edges)
         else:
-            cf, pg = expected_use(plan, p, edges)
+            cf, pg = expected_use(plan, p, edges, strict=False)  # drawn rows: scaled
             _, _, n, ncomp = central_cells(plan, p)
         f = flows_from_use(plan, plan.year_exp, ones, p, cf, pg, n, ncomp, noise)
     elif mc.bootstrap:
@@ -994,9 +1010,11 @@ class Central:
     exposures: dict[str, np.ndarray]  # the fixed sums the workbook multiplies, by year
 
 
-def central_flows(plan: Plan, p: Params, months: bool = False) -> Flows:
+def central_flows(plan: Plan, p: Params, months: bool = False, strict: bool = True) -> Flows:
     """The central case's flows by appraisal year (or calendar month) for parameter values p
-    (one variant per row: the central values, or one-way changes of them)."""
+    (one variant per row: the central values, or one-way changes of them). `strict`: a row
+    of chain moves summing to more than 1 is an error (the central case); else it is scaled
+    to sum to 1, as in a Monte Carlo draw (one-way changes of one move at a time)."""
     mi = plan.inputs
     h = mi.horizon_months
     cells: Cells = central_cells(plan, p)
@@ -1007,16 +1025,17 @@ def central_flows(plan: Plan, p: Params, months: bool = False) -> Flows:
     if plan.tables is None:
         return flows(plan, ex, share, p, *cells, year_of_bucket=ybk)
     edges = np.arange(h + 1) if months else np.arange(0, h + 1, 12)
-    cf, pg = expected_use(plan, p, edges)
+    cf, pg = expected_use(plan, p, edges, strict=strict)
     return flows_from_use(plan, ex, share, p, cf, pg, cells[2], cells[3], None, ybk)
 
 
 def expected_use(
     plan: Plan, p: Params, edges: np.ndarray, window: int | None = None,
-    services: np.ndarray | None = None, ks: np.ndarray | None = None,
+    services: np.ndarray | None = None, ks: np.ndarray | None = None, strict: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Use of both arms [i, s, b] with expected counts: every (intake month, data client)
-    pair weighted by the clients it stands for, at mean engagement (fam.model.slots)."""
+    pair weighted by the clients it stands for, at mean engagement (fam.model.slots).
+    `strict` as in `central_flows`."""
     tab = plan.tables
     assert tab is not None
     mi = plan.inputs
@@ -1028,7 +1047,7 @@ def expected_use(
     w = mi.intake[k] / n
     e = engagement(p)
     fp = p.forms()
-    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e[:, None], True)
+    chain_p = None if tab.chain is None else slots.chain_prefix(tab, fp, e[:, None], strict)
     return slots.slot_use(
         tab, fp, chain_p, k, c, e[:, None], np.zeros((1, len(k)), dtype=np.int64), w, edges,
         window, services,

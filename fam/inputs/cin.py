@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fam.errors import InputError
+from fam.inputs.files import read_input_bytes
 from fam.inputs.ssda903 import Spell, parse_date
 
 # services the census gives (unit_costs/uk.csv)
@@ -46,12 +47,7 @@ def _text(el: ET.Element, tag: str) -> str:
 def read_census(path: str | Path) -> Census:
     """One census file: children by LAchildID with their episodes and plans."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a CIN census XML file") from None
+    raw = read_input_bytes(p, "a CIN census XML file")
     head = raw[:4096].upper()
     if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in head:
         raise InputError(

@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import gc
 import io
+import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fam.errors import InputError
+from fam.errors import InputError, echo
+from fam.inputs.files import check_input_file, read_input_bytes
 from fam.vocabulary import DAYS_PER_UNIT, EVENT_UNITS
 
 CLIENT_REQUIRED = ("client_id", "start_date")
@@ -66,6 +68,7 @@ def _xlsx_records(p: Path, sheet: str) -> tuple[list[tuple[int, list[str]]], lis
 
     import openpyxl
 
+    check_input_file(p, "an .xlsx workbook")
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable workbook is an input error
@@ -187,13 +190,9 @@ def _read_table(
 
 
 def _csv_bytes(p: Path) -> bytes:
-    """The bytes of a CSV file, or the one-line error for a file that is missing or a folder."""
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a CSV file") from None
+    """The bytes of a CSV file, or the one-line error for anything but a regular file within
+    the size limit (fam.inputs.files)."""
+    return read_input_bytes(p, "a CSV file")
 
 
 def _csv_text(p: Path) -> str:
@@ -254,6 +253,17 @@ def _frame(
     return df
 
 
+def _cell(df: pd.DataFrame, i: object, col: str) -> str:
+    """A cell's value for an error line: capped (fam.errors.echo), and not shown when it may
+    be a client identifier: when it equals any client_id of the file, or when the row's own
+    client_id looks like a date or number (the columns are then likely shifted)."""
+    v = str(df.at[i, col])
+    own = str(df.at[i, "client_id"]) if "client_id" in df else ""
+    if "client_id" in df and (v in set(df["client_id"]) or re.fullmatch(r"[\d\-/.: ]*", own)):
+        return "(a value not shown: it may be a client identifier)"
+    return echo(v)
+
+
 def _parse_dates(df: pd.DataFrame, col: str, path: str, allow_blank: bool) -> pd.Series:
     s = df[col].fillna("")
     blank = s == ""
@@ -267,14 +277,14 @@ def _parse_dates(df: pd.DataFrame, col: str, path: str, allow_blank: bool) -> pd
     if bad.any():
         i = bad.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)} "
             "is not a date; expected YYYY-MM-DD"
         )
     odd = (out < pd.Timestamp(DATE_RANGE[0])) | (out > pd.Timestamp(DATE_RANGE[1]))
     if odd.any():
         i = odd.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} is outside "
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)} is outside "
             f"{DATE_RANGE[0]} to {DATE_RANGE[1]}; check the year"
         )
     return out
@@ -286,7 +296,7 @@ def _bools(df: pd.DataFrame, col: str, path: str, default: bool) -> np.ndarray:
     if not ok.all():
         i = (~ok).idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r}; expected true or false"
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)}; expected true or false"
         )
     vals = s.isin(TRUE).to_numpy()
     return np.where(s.to_numpy() == "", default, vals)
@@ -299,7 +309,7 @@ def _numbers(df: pd.DataFrame, col: str, path: str, default: float) -> np.ndarra
     if bad.any():
         i = bad.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: column {col!r}: {df.at[i, col]!r} "
+            f"{path}: line {df.at[i, '_line']}: column {col!r}: {_cell(df, i, col)} "
             "is not a finite number"
         )
     return num.to_numpy(dtype=float)
@@ -311,7 +321,7 @@ def _arms(df: pd.DataFrame, path: str) -> pd.Series:
     if bad_arm.any():
         i = bad_arm.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: arm {arm[i]!r}; expected programme or comparison"
+            f"{path}: line {df.at[i, '_line']}: arm {_cell(df, i, 'arm')}; expected programme or comparison"
         )
     return arm
 
@@ -323,7 +333,7 @@ def _ages(df: pd.DataFrame, path: str) -> np.ndarray:
     if bad_age.any():
         i = bad_age.idxmax()
         raise InputError(
-            f"{path}: line {df.at[i, '_line']}: age_at_start {age[i]!r}; expected a number 0-120"
+            f"{path}: line {df.at[i, '_line']}: age_at_start {_cell(df, i, 'age_at_start')}; expected a number 0-120"
         )
     return age_num.to_numpy(dtype=float)
 
@@ -405,7 +415,7 @@ def _careful_cohort(
     if unknown.any():
         i = unknown.idxmax()
         raise InputError(
-            f"{up}: line {su.at[i, '_line']}: unknown service {su.at[i, 'service']!r}; "
+            f"{up}: line {su.at[i, '_line']}: unknown service {_cell(su, i, 'service')}; "
             "expected a service code from the scenario's unit-cost tables"
         )
     s_start = _parse_dates(su, "start", up, allow_blank=False)
@@ -470,8 +480,9 @@ def _check_overlaps(use: pd.DataFrame, path: str) -> None:
 # parser into categories (each column: codes into its distinct values), checks the distinct
 # values once, and checks the rows over arrays. It never raises for a problem in the data: it
 # answers None ("ask the careful reader") for anything wrong or unusual, so the careful
-# reader alone words every error. A missing file or a folder (`_csv_bytes`) it reports
-# itself, at the point the careful reader would, in the same words.
+# reader alone words every error. A file that is missing, not a regular file or over the
+# size limit (`_csv_bytes`) it reports itself, at the point the careful reader would, in
+# the same words.
 
 _SENTINEL = "\x01fam"  # an extra last row: keeps every column's categories as text
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from fam.errors import InputError
+from fam.errors import InputError, echo
 from fam.inputs.cohort import EVENT_UNITS
 from fam.inputs.scenario import (
     Counterfactual,
@@ -115,12 +115,12 @@ def check_forms(
                 continue
             if svc not in units:
                 raise InputError(
-                    f"{path}: placements.states.{st}: unknown service {svc!r}; expected a "
+                    f"{path}: placements.states.{st}: unknown service {echo(svc)}; expected a "
                     "service code from the unit-cost tables"
                 )
             if units[svc] in EVENT_UNITS:
                 raise InputError(
-                    f"{path}: placements.states.{st}: service {svc!r} is counted per "
+                    f"{path}: placements.states.{st}: service {echo(svc)} is counted per "
                     f"{units[svc]}; a state needs a time unit (night, day, week, month or year)"
                 )
             state_services.add(svc)
@@ -172,8 +172,8 @@ def resolve_services(
         keys = [k for k in patterns if fnmatch.fnmatchcase(s, k)]
         if len(keys) > 1:
             raise InputError(
-                f"{path}: counterfactual.services: service {s!r} matches both {keys[0]!r} and "
-                f"{keys[1]!r}; give it its own entry"
+                f"{path}: counterfactual.services: service {echo(s)} matches both {echo(keys[0])} and "
+                f"{echo(keys[1])}; give it its own entry"
             )
         if keys:
             out[s] = (keys[0], cf.services[keys[0]])

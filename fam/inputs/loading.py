@@ -33,6 +33,7 @@ from fam.inputs.cohort import (
     observed_follow_up,
     rows_outside_windows,
 )
+from fam.inputs.files import check_input_file, read_input_bytes
 from fam.inputs.forms_schema import check_forms, resolve_services
 from fam.inputs.scenario import Scenario, canonical_json, parse_scenario, read_yaml
 from fam.inputs.unit_costs import (
@@ -51,6 +52,7 @@ from fam.model.forms import (
     monthly_states,
     start_state_from_spells,
 )
+from fam.vocabulary import FISCAL_VALUE_TYPES
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,13 @@ class ModelInputs:
     # the cohort files' own note that they are synthetic ('' for real data): every output
     # built from them says so (docs/outputs.md)
     synthetic: str = ""
+    # additionality: benefits x (1 - attribution) x (1 - displacement)
+    attribution: Input = field(
+        default_factory=lambda: Input("additionality.attribution", fixed(0.0), lower=0, upper=1)
+    )
+    displacement: Input = field(
+        default_factory=lambda: Input("additionality.displacement", fixed(0.0), lower=0, upper=1)
+    )
 
     @property
     def horizon_months(self) -> int:
@@ -177,6 +186,7 @@ class ModelInputs:
         out = [self.trend, self.completion, self.non_completer_effect]
         out += [e.change for e in self.effects if e.change is not None]
         out += list(self.programme_costs.values())
+        out += [self.attribution, self.displacement]
         seen: set[str] = set()
         uniq = []
         if self.forms is not None:
@@ -200,17 +210,27 @@ def load_optimism_bias() -> dict[int, dict[str, float]]:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_input_bytes(path)).hexdigest()
 
 
 def _resolve(base: Path, rel: str, key: str, scenario_path: Path) -> Path:
-    p = (base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
-    if not p.exists():
+    """The input file a scenario key names; refused unless it is a regular file within the
+    size limit (fam.inputs.files), before anything reads it."""
+    p = base / rel if not Path(rel).is_absolute() else Path(rel)
+    try:
+        p = p.resolve()
+    except (OSError, RuntimeError):  # a symbolic-link loop (RuntimeError before Python 3.13)
+        raise InputError(
+            f"{scenario_path}: {key}: {rel}: a loop of symbolic links; expected a file"
+        ) from None
+    if not p.exists() and not p.is_symlink():
         raise InputError(
             f"{scenario_path}: {key}: file not found: {rel} (relative to the scenario)"
         )
-    if p.is_dir():
-        raise InputError(f"{scenario_path}: {key}: {rel} is a folder; expected a file")
+    try:
+        check_input_file(p)
+    except InputError as e:
+        raise InputError(f"{scenario_path}: {key}: {e}") from None
     return p
 
 
@@ -530,7 +550,7 @@ def load_from_scenario(
                 f"arm 'comparison' in {sc.cohort.clients}; found {comp.size}"
             )
         weights = np.zeros(len(services))
-        fiscal = rows[rows["value_type"] == "fiscal"]
+        fiscal = rows[rows["value_type"].isin(FISCAL_VALUE_TYPES)]
         np.add.at(weights, fiscal["s_index"].to_numpy(), fiscal["cost_uprated"].to_numpy())
         assert observed_to is not None
         point, reps, info = comparison_trend(
@@ -567,6 +587,7 @@ def load_from_scenario(
         notes["comparison"] = info
     names = [i.name for i in [*uc_inputs, *money.values()]]
     names += ["counterfactual.trend", "engagement.completion", "engagement.non_completer_effect"]
+    names += ["additionality.attribution", "additionality.displacement"]
     names += [e.change.name for e in effects if e.change is not None]
     correlations = []
     for g, c in enumerate(sc.correlations):
@@ -634,6 +655,24 @@ def load_from_scenario(
         ),
         forms=forms,
         synthetic=cohort.synthetic,
+        attribution=_additionality(sc, "attribution"),
+        displacement=_additionality(sc, "displacement"),
+    )
+
+
+def _additionality(sc: Scenario, key: str) -> Input:
+    add = sc.additionality
+    labels = {
+        "attribution": "Attribution (share of the benefits due to others)",
+        "displacement": "Displacement (share of the benefits moved elsewhere)",
+    }
+    return Input(
+        f"additionality.{key}",
+        getattr(add, key),
+        lower=0.0,
+        upper=1.0,
+        label=labels[key],
+        source=add.source or sc.sources.get(f"additionality.{key}", ""),
     )
 
 

@@ -6,10 +6,11 @@ the file, the key path and what was expected.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -21,12 +22,14 @@ from pydantic import (
     PlainSerializer,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
 )
 
-from fam.errors import InputError
+from fam.errors import InputError, echo
+from fam.inputs.files import read_input_bytes
 from fam.model.distributions import Dist, parse_dist
 from fam.vocabulary import DAYS_PER_UNIT, Perspective, is_calendar_month, is_financial_year
 
@@ -42,7 +45,7 @@ def _check_fy(v: Any) -> str:
     s = str(v)
     # one trailing line break is tolerated, as a `^...$` pattern tolerates it
     if not is_financial_year(s.removesuffix("\n")):
-        raise ValueError(f"expected a UK financial year like 2024-25, got {v!r}")
+        raise ValueError(f"expected a UK financial year like 2024-25, got {echo(v)}")
     return s
 
 
@@ -53,7 +56,9 @@ def _check_month(v: Any) -> str:
     s = str(v)
     # one trailing line break is tolerated, as a `^...$` pattern tolerates it
     if not is_calendar_month(s.removesuffix("\n")):
-        raise ValueError(f"expected a calendar month like 2013-04, got {v!r}")
+        raise ValueError(f"expected a calendar month like 2013-04, got {echo(v)}")
+    if not YEARS[0] <= int(s[:4]) <= YEARS[1]:
+        raise ValueError(f"expected a month in the years {YEARS[0]} to {YEARS[1]}, got {echo(s)}")
     return s
 
 
@@ -74,8 +79,86 @@ def _non_negative(d: Dist, what: str) -> Dist:
     return d
 
 
+# Limits every scenario value is held to, whichever model holds it (see Strict).
+MAX_NUMBER = 1e15  # no appraisal input is larger; £1e308 overflows to infinity when summed
+MAX_TEXT = 32_767  # the most characters an Excel cell holds (the workbook stores each text)
+MAX_NAME = 200  # a scenario name is a title (it heads every page of the briefing)
+MAX_CLIENTS = 1_000_000  # assumption: 17 times the national-scale example (docs/scaling.md)
+YEARS = (1900, 2099)  # plausible calendar years, as for the dates in cohort files
+
+
+def _no_bool_allowed(annotation: Any) -> bool | None:
+    """True if a field of this type must hold no booleans anywhere in its value, False if
+    booleans are allowed, None if it holds another model (which checks itself)."""
+    if annotation is bool:
+        return False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return None
+    out: bool | None = True
+    for arg in get_args(annotation):
+        if isinstance(arg, type) or get_args(arg):
+            inner = _no_bool_allowed(arg)
+            if inner is None:
+                return None
+            out = out and inner
+    return out
+
+
+def _check_values(v: Any, where: str, no_bool: bool, what: str = "a number") -> None:
+    """Refuse booleans (where numbers are meant), non-finite or huge numbers and texts
+    longer than a workbook cell, anywhere inside a value."""
+    if isinstance(v, bool):
+        if no_bool:
+            raise ValueError(f"{where}expected {what}, not {str(v).lower()}")
+    elif isinstance(v, int | float):
+        if not math.isfinite(v):
+            raise ValueError(f"{where}expected a finite number, got {v}")
+        if abs(v) > MAX_NUMBER:
+            raise ValueError(
+                f"{where}{v:.4g} is beyond the limit of ±{MAX_NUMBER:.0e} for any scenario value"
+            )
+    elif isinstance(v, str):
+        if len(v) > MAX_TEXT:
+            raise ValueError(
+                f"{where}a text of {len(v):,} characters is longer than the limit of "
+                f"{MAX_TEXT:,} (the most a workbook cell holds)"
+            )
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            _check_values(k, where, no_bool, what)
+            _check_values(x, f"{where}{_key(k)}: ", no_bool, what)
+    elif isinstance(v, list | tuple):
+        for i, x in enumerate(v):
+            _check_values(x, f"{where}item {i}: ", no_bool, what)
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    """The base of every scenario model. Besides refusing unknown keys, it holds every field
+    of every model (including those added later) to the same rules, before the field's own
+    checks: booleans are not numbers, numbers are finite and within ±MAX_NUMBER, texts fit
+    in a workbook cell (MAX_TEXT)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_values(cls, v: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        if name is None or isinstance(v, BaseModel):
+            return v
+        annotation = cls.model_fields[name].annotation
+        no_bool = _no_bool_allowed(annotation)
+        if no_bool is not None:
+            numeric = any(w in repr(annotation) for w in ("int", "float", "Dist"))
+            _check_values(v, "", no_bool, "a number" if numeric else "text")
+        elif isinstance(v, str):
+            _check_values(v, "", False)
+        elif isinstance(v, dict):  # keys of a mapping of models (effects, services)
+            for k in v:
+                _check_values(k, "", False)
+        return v
 
 
 class Discounting(Strict):
@@ -98,7 +181,9 @@ class Intake(Strict):
         json_schema_extra={"label": "Intake spread evenly over this many months"},
     )
     per_month: list[float] | None = Field(
-        None, json_schema_extra={"label": "Or: clients starting in each month (list)"}
+        None,
+        max_length=900,
+        json_schema_extra={"label": "Or: clients starting in each month (list)"},
     )
 
     @model_validator(mode="after")
@@ -110,6 +195,11 @@ class Intake(Strict):
                 raise ValueError("'per_month' must be a non-empty list of counts >= 0")
             if sum(self.per_month) <= 0:
                 raise ValueError("'per_month' must start at least one client")
+            if sum(self.per_month) > MAX_CLIENTS:
+                raise ValueError(
+                    f"'per_month' starts {sum(self.per_month):.4g} clients, more than the limit "
+                    f"of {MAX_CLIENTS:,} clients"
+                )
         return self
 
 
@@ -132,6 +222,7 @@ class Cohort(Strict):
         json_schema_extra={
             "label": "Clients to project (blank: as many as in the data)",
             "kind": "number",
+            "upper": MAX_CLIENTS,
         },
     )
     intake: Intake = Intake(months=1)
@@ -150,6 +241,27 @@ class Cohort(Strict):
         None,
         json_schema_extra={"label": "Last date the data cover (blank: unknown)", "template": False},
     )
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, n: int | None) -> int | None:
+        if n is not None and n > MAX_CLIENTS:
+            raise ValueError(
+                f"{n:.4g} clients is more than the limit of {MAX_CLIENTS:,} clients (each "
+                "client is drawn in every iteration; a larger cohort would not fit in memory)"
+            )
+        return n
+
+    @field_validator("history_from", "observed_to")
+    @classmethod
+    def _plausible(cls, d: date | None) -> date | None:
+        if d is not None and not YEARS[0] <= d.year <= YEARS[1]:
+            raise ValueError(f"expected a date in the years {YEARS[0]} to {YEARS[1]}, got {d}")
+        return d
+
+
+DEFAULT_FUNDER = "commissioner"  # who pays when the scenario does not say
+FUNDER_TOLERANCE = 1e-9  # how far the funders' shares may sum from 1 (rounding only)
 
 
 class ProgrammeCosts(Strict):
@@ -192,7 +304,32 @@ class ProgrammeCosts(Strict):
     confidence: int = Field(
         2, ge=1, le=6, json_schema_extra={"label": "Confidence grade of the costs (optimism bias)"}
     )
+    # who pays the programme's costs: agency -> share (shares sum to 1); an agency named as
+    # in the unit-cost tables' `agency` column shares one row of the agency ledger with it
+    funders: dict[str, float] = Field(
+        default_factory=lambda: {DEFAULT_FUNDER: 1.0},
+        json_schema_extra={
+            "label": "Share of the programme's costs this agency pays",
+            "lower": 0,
+            "upper": 1,
+        },
+    )
     source: str = Field("", json_schema_extra={"label": "Source for this section"})
+
+    @field_validator("funders")
+    @classmethod
+    def _funders(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("name at least one funder, e.g. {commissioner: 1}")
+        for name, share in v.items():
+            if not str(name).strip():
+                raise ValueError("a funder's name must not be blank")
+            if not 0 <= share <= 1:
+                raise ValueError(f"{name}: expected a share between 0 and 1, got {share:g}")
+        total = sum(v.values())
+        if abs(total - 1.0) > FUNDER_TOLERANCE:
+            raise ValueError(f"the funders' shares must sum to 1, got {total:.6g}")
+        return v
 
     @field_validator("per_client", "per_client_month", "per_completed_case", "fixed_per_year")
     @classmethod
@@ -200,6 +337,34 @@ class ProgrammeCosts(Strict):
         if d.price_year is not None:
             _check_fy(d.price_year)
         return _non_negative(d, "a programme cost")
+
+
+class Additionality(Strict):
+    """How much of the change is the programme's own (benefits x (1 - attribution) x
+    (1 - displacement)); docs/method.md, section 6."""
+
+    attribution: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Attribution: share of the benefits due to other services (0-1)",
+            "lower": 0,
+            "upper": 1,
+        },
+    )
+    displacement: DistField = Field(
+        parse_dist(0),
+        json_schema_extra={
+            "label": "Displacement: share of the benefits moved elsewhere, not saved (0-1)",
+            "lower": 0,
+            "upper": 1,
+        },
+    )
+    source: str = Field("", json_schema_extra={"label": "Source for this section"})
+
+    @field_validator("attribution", "displacement")
+    @classmethod
+    def _shares(cls, d: Dist) -> Dist:
+        return _share(d, "attribution and displacement")
 
 
 ARROW = "->"
@@ -280,7 +445,9 @@ class ServiceForm(Strict):
 def _pair(key: str) -> tuple[str, str]:
     a, sep, b = key.partition(ARROW)
     if not sep or not a.strip() or not b.strip() or ARROW in b:
-        raise ValueError(f"expected a transition 'from->to' such as home->residential, got {key!r}")
+        raise ValueError(
+            f"expected a transition 'from->to' such as home->residential, got {echo(key)}"
+        )
     return a.strip(), b.strip()
 
 
@@ -319,8 +486,8 @@ class Placements(Strict):
                 continue
             if svc in seen:
                 raise ValueError(
-                    f"states.{st}: service {svc!r} is already the service of state "
-                    f"{seen[svc]!r}; each state needs its own service"
+                    f"states.{st}: service {echo(svc)} is already the service of state "
+                    f"{echo(seen[svc])}; each state needs its own service"
                 )
             seen[svc] = st
         if isinstance(self.start, dict):
@@ -352,7 +519,7 @@ class Placements(Strict):
                 tot = sum(d.mean for d in row.values())
                 if tot > 1 + 1e-12:
                     raise ValueError(
-                        f"transitions.{a}: the moves out of {a!r} sum to {tot:.6g} at their "
+                        f"transitions.{a}: the moves out of {echo(a)} sum to {tot:.6g} at their "
                         "central values; monthly probabilities of leaving must not sum to "
                         "more than 1"
                     )
@@ -368,7 +535,7 @@ class Placements(Strict):
         for s in (a, b):
             if s not in self.states:
                 raise ValueError(
-                    f"{key}: {s!r} is not a state; expected one of {', '.join(self.states)}"
+                    f"{key}: {echo(s)} is not a state; expected one of {', '.join(self.states)}"
                 )
         if a == b:
             raise ValueError(f"{key}: a transition is between two different states")
@@ -552,11 +719,11 @@ def _comparison_form(v: Any) -> str:
 
 
 def _comparison_number(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, float | int) or not v >= 0:
+    if isinstance(v, bool) or not isinstance(v, float | int) or not 0 <= v < math.inf:
         raise ValueError(
-            "expected days per client per month for the comparison group (a number >= 0), "
+            "expected days per client per month for the comparison group (a finite number >= 0), "
             "{share_of_days: S} (share of client-days, 0 to 1), {days_per_client_month: X} "
-            f"or 'counterfactual'; got {v!r}"
+            f"or 'counterfactual'; got {echo(v)}"
         )
     return float(v)
 
@@ -640,7 +807,9 @@ class Outputs(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(min_length=1, json_schema_extra={"label": "Scenario name"})
+    name: str = Field(
+        min_length=1, max_length=MAX_NAME, json_schema_extra={"label": "Scenario name"}
+    )
     description: str = Field(
         "",
         json_schema_extra={
@@ -686,6 +855,7 @@ class Scenario(Strict):
         default_factory=dict, json_schema_extra={"template": False, "workbook": False}
     )
     engagement: Engagement = Engagement()
+    additionality: Additionality = Additionality()
     optimism_bias: OptimismBias = OptimismBias()
     monte_carlo: MonteCarlo = MonteCarlo()
     outputs: Outputs = Outputs()
@@ -791,11 +961,93 @@ class _StrictLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
-                    f"key {key!r} appears twice (first on line {first})",
+                    f"key {echo(key)} appears twice (first on line {first})",
                     key_node.start_mark,
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date as written; an impossible one (2024-02-30, year 0) is a YAML error with
+        its line, not an internal error."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as e:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{echo(node.value[:40])} is not a calendar date ({e}); expected YYYY-MM-DD",
+                node.start_mark,
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+# A scenario is a few hundred values; an anchor/alias ("billion laughs") bomb of a few lines
+# expands to billions. The node graph is measured as if every alias were written out, and a
+# document beyond this many nodes is refused before any value is built from it.
+MAX_YAML_NODES = 100_000
+
+
+class YamlTooLarge(yaml.YAMLError):
+    """A document whose aliases expand beyond MAX_YAML_NODES nodes, or refer to themselves."""
+
+    def __init__(self, problem: str, mark: Any = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+def _expanded_nodes(root: yaml.Node) -> int:
+    """The number of nodes `root` holds with every alias expanded (stops past the limit)."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise YamlTooLarge("an alias refers to the node that holds it", node.start_mark)
+        busy.add(key)
+        n = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                n += size(child)
+                if n > MAX_YAML_NODES:
+                    break
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                n += size(k) + size(v)
+                if n > MAX_YAML_NODES:
+                    break
+        busy.discard(key)
+        sizes[key] = n
+        return n
+
+    total = size(root)
+    if total > MAX_YAML_NODES:
+        raise YamlTooLarge(
+            f"anchors and aliases expand to more than {MAX_YAML_NODES:,} values (a YAML alias "
+            "bomb?), or the file holds that many; a scenario needs far fewer",
+            root.start_mark,
+        )
+    return total
+
+
+def load_yaml_text(text: str) -> Any:
+    """Plain data from YAML text: no tags, duplicate keys refused, impossible dates refused,
+    alias expansion limited (YamlTooLarge). Raises yaml.YAMLError subclasses."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_nodes(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _yaml_problem(e: yaml.YAMLError) -> str:
@@ -804,27 +1056,26 @@ def _yaml_problem(e: yaml.YAMLError) -> str:
         tag = re.search(r"constructor for the tag '([^']*)'", problem)
         if tag:
             name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
-            return f"YAML tag {name!r} is not allowed; a scenario holds plain data only (no tags)"
+            return (
+                f"YAML tag {echo(name)} is not allowed; a scenario holds plain data only (no tags)"
+            )
+        return problem
+    if isinstance(e, YamlTooLarge):
         return problem
     return f"YAML syntax error: {problem}"
 
 
 def read_yaml(path: Path) -> Any:
     """Read a YAML file safely (plain data only, duplicate keys refused); one-line errors."""
+    raw = read_input_bytes(path, "a scenario file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a scenario file") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
     if not text.strip():
         raise InputError(f"{path}: the file is empty; expected scenario keys")
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml_text(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""

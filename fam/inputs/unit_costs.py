@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from fam.errors import InputError
-from fam.vocabulary import UNITS, VALUE_TYPES, is_financial_year
+from fam.errors import InputError, echo
+from fam.inputs.files import check_input_file, read_input_bytes
+from fam.inputs.scenario import MAX_NUMBER
+from fam.vocabulary import FISCAL_VALUE_TYPES, UNITS, VALUE_TYPES, is_financial_year
 
 UNIT_COST_DIR = Path(__file__).parents[2] / "unit_costs"
 DEFAULT_DEFLATORS = UNIT_COST_DIR / "gdp_deflators.csv"
@@ -52,7 +54,7 @@ SERVICE_RE = re.compile(r"[a-z][a-z0-9_]*")
 def check_year(text: str) -> str:
     """Return text if it is a UK financial year `YYYY-YY` with consecutive years, else raise."""
     if not is_financial_year(text):
-        raise ValueError(f"a financial year like 2024-25, got {text!r}")
+        raise ValueError(f"a financial year like 2024-25, got {echo(text)}")
     return text
 
 
@@ -81,7 +83,7 @@ class Deflators:
         for year in (from_year, to_year):
             if year not in self.index:
                 raise InputError(
-                    f"price year {year!r} is not covered by the GDP deflators "
+                    f"price year {echo(year)} is not covered by the GDP deflators "
                     f"({self.release}): covered range {self._covered()}"
                 )
         return self.index[to_year] / self.index[from_year]
@@ -109,7 +111,7 @@ def load_deflators(path: str | Path | None = None) -> Deflators:
     if not release and sidecar.exists():
         import yaml
 
-        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(_read_text(sidecar)) or {}
         release = str(data.get("release", "")) if isinstance(data, dict) else ""
     if not release:
         raise InputError(
@@ -136,16 +138,18 @@ def load_deflators(path: str | Path | None = None) -> Deflators:
             raise InputError(f"{where}, column 'financial_year': expected {e}") from None
         if status not in ("outturn", "forecast"):
             raise InputError(
-                f"{where}, column 'status': expected outturn or forecast, got {status!r}"
+                f"{where}, column 'status': expected outturn or forecast, got {echo(status)}"
             )
         try:
             value = float(idx)
         except ValueError:
             raise InputError(
-                f"{where}, column 'index': expected a number (chain forecast years), got {idx!r}"
+                f"{where}, column 'index': expected a number (chain forecast years), got {echo(idx)}"
             ) from None
         if not math.isfinite(value) or value <= 0:
-            raise InputError(f"{where}, column 'index': expected a positive number, got {idx!r}")
+            raise InputError(
+                f"{where}, column 'index': expected a positive number, got {echo(idx)}"
+            )
         if year in index:
             raise InputError(f"{where}, column 'financial_year': year {year} appears twice")
         index[year] = value
@@ -160,12 +164,7 @@ def load_deflators(path: str | Path | None = None) -> Deflators:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a CSV file") from None
+    raw = read_input_bytes(path, "a CSV file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -179,9 +178,13 @@ def _number(text: str, where: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"{where}: expected {what}, got {_short(text)!r}") from None
+        raise InputError(f"{where}: expected {what}, got {echo(text)}") from None
     if not math.isfinite(value):
-        raise InputError(f"{where}: expected {what} (finite), got {_short(text)!r}")
+        raise InputError(f"{where}: expected {what} (finite), got {echo(text)}")
+    if abs(value) > MAX_NUMBER:
+        raise InputError(
+            f"{where}: expected {what}; {value:.4g} is beyond the limit of ±{MAX_NUMBER:.0e}"
+        )
     return value
 
 
@@ -195,14 +198,16 @@ def _parse_row(row: dict[str, str], file: Path, n: int) -> dict[str, object]:
             raise InputError(f"{at(col)}: expected a non-empty value")
     if not SERVICE_RE.fullmatch(row["service"]):
         raise InputError(
-            f"{at('service')}: expected a snake_case code (a-z, 0-9, _), got {row['service']!r}"
+            f"{at('service')}: expected a snake_case code (a-z, 0-9, _), got {echo(row['service'])}"
         )
     if row["unit"] not in UNITS:
-        raise InputError(f"{at('unit')}: expected one of {', '.join(UNITS)}, got {row['unit']!r}")
+        raise InputError(
+            f"{at('unit')}: expected one of {', '.join(UNITS)}, got {echo(row['unit'])}"
+        )
     if row["value_type"] not in VALUE_TYPES:
         raise InputError(
             f"{at('value_type')}: expected one of {', '.join(VALUE_TYPES)}, "
-            f"got {row['value_type']!r}"
+            f"got {echo(row['value_type'])}"
         )
     try:
         check_year(row["price_year"])
@@ -210,19 +215,19 @@ def _parse_row(row: dict[str, str], file: Path, n: int) -> dict[str, object]:
         raise InputError(f"{at('price_year')}: expected {e}") from None
     cost = _number(row["cost"], at("cost"), "a cost in £ (a number >= 0)")
     if cost < 0:
-        raise InputError(f"{at('cost')}: expected a cost >= 0, got {row['cost']!r}")
+        raise InputError(f"{at('cost')}: expected a cost >= 0, got {echo(row['cost'])}")
     cashable = _number(row["cashable"], at("cashable"), "a share between 0 and 1")
     if not 0 <= cashable <= 1:
         raise InputError(f"{at('cashable')}: expected a share between 0 and 1, got {cashable:g}")
-    if row["value_type"] != "fiscal" and cashable != 0:
+    if row["value_type"] not in FISCAL_VALUE_TYPES and cashable != 0:
         raise InputError(
             f"{at('cashable')}: expected 0 for a {row['value_type']} value "
-            f"(only fiscal savings can be cashable), got {cashable:g}"
+            f"(only fiscal savings and transfers can be cashable), got {cashable:g}"
         )
     if not re.fullmatch(r"[1-6]", row["confidence"]):
         raise InputError(
             f"{at('confidence')}: expected an integer grade 1 (audited, local, recent) to "
-            f"6 (expert guess), got {row['confidence']!r}"
+            f"6 (expert guess), got {echo(row['confidence'])}"
         )
     bounds: dict[str, float] = {}
     for col in ("low", "high"):
@@ -230,7 +235,7 @@ def _parse_row(row: dict[str, str], file: Path, n: int) -> dict[str, object]:
         if text:
             value = _number(text, at(col), "a cost in £ (a number >= 0) or blank")
             if value < 0:
-                raise InputError(f"{at(col)}: expected a cost >= 0, got {text!r}")
+                raise InputError(f"{at(col)}: expected a cost >= 0, got {echo(text)}")
             bounds[col] = value
     if "low" in bounds and bounds["low"] > cost:
         raise InputError(f"{at('low')}: expected low <= cost ({cost:g}), got {bounds['low']:g}")
@@ -260,10 +265,10 @@ def _load_one(path: Path) -> list[dict[str, object]]:
     for i, name in enumerate(header, start=1):
         if name not in COLUMNS:
             raise InputError(
-                f"{path}, row 1, column {i} {name!r}: unknown column; allowed: {','.join(COLUMNS)}"
+                f"{path}, row 1, column {i} {echo(name)}: unknown column; allowed: {','.join(COLUMNS)}"
             )
         if header.count(name) > 1:
-            raise InputError(f"{path}, row 1, column {i} {name!r}: column appears twice")
+            raise InputError(f"{path}, row 1, column {i} {echo(name)}: column appears twice")
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputError(
@@ -316,16 +321,16 @@ def load_unit_costs(
             seen[key] = here
             if deflators is not None and r["price_year"] not in deflators.index:
                 raise InputError(
-                    f"{here}, column 'price_year': price year {r['price_year']!r} is not covered "
+                    f"{here}, column 'price_year': price year {echo(r['price_year'])} is not covered "
                     f"by the GDP deflators ({deflators.release}): covered range "
                     f"{deflators._covered()}"
                 )
             first_unit = units.setdefault(str(r["service"]), (str(r["unit"]), here))
             if first_unit[0] != r["unit"]:
                 raise InputError(
-                    f"{here}, column 'unit': service {r['service']} has unit {first_unit[0]!r} "
+                    f"{here}, column 'unit': service {r['service']} has unit {echo(first_unit[0])} "
                     f"at {first_unit[1]}; expected the same unit for all its value types, "
-                    f"got {r['unit']!r}"
+                    f"got {echo(r['unit'])}"
                 )
             rows.append(r)
     table = pd.DataFrame(rows, columns=[*COLUMNS, "file", "row"]).drop(columns="row")
@@ -447,9 +452,7 @@ def import_gmca(xlsx_path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    p = Path(xlsx_path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found")
+    p = check_input_file(xlsx_path, "an .xlsx workbook")
     try:
         wb = openpyxl.load_workbook(p, data_only=True, read_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as e:
@@ -472,7 +475,7 @@ def import_gmca(xlsx_path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
                 "RAG assessment",
             ):
                 raise InputError(
-                    f"{p}, sheet {sheet!r}, row 1: expected 'Cost code' in column C and "
+                    f"{p}, sheet {echo(sheet)}, row 1: expected 'Cost code' in column C and "
                     "'RAG assessment' in column R (GMCA v1.4 layout)"
                 )
             report.imported[sheet] = 0

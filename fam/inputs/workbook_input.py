@@ -25,7 +25,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from fam.errors import InputError
+from fam.errors import InputError, echo
+from fam.inputs.files import check_input_file
+from fam.inputs.scenario import load_yaml_text
 from fam.model.distributions import Dist, Fixed, parse_dist
 
 INPUTS = "Inputs"
@@ -213,7 +215,7 @@ def _list(v: Any, where: str) -> list[Any]:
         out = json.loads(text)
     except ValueError:
         try:
-            out = yaml.safe_load(text)
+            out = load_yaml_text(text)
         except yaml.YAMLError:
             raise InputError(
                 f"{where}: expected a list such as [a.csv, b.csv], got {_short(v)}"
@@ -264,7 +266,7 @@ def _header(ws: Any, first: str, where: Where, want: tuple[str, ...]) -> tuple[i
                 )
             return row[0].row, cols
     raise InputError(
-        f"{where.path}: sheet {where.sheet}: no header row starting with {first!r} in column A; "
+        f"{where.path}: sheet {where.sheet}: no header row starting with {echo(first)} in column A; "
         "expected a workbook written by fam"
     )
 
@@ -282,7 +284,7 @@ def _dist_value(
     else:
         text = spec_cell if isinstance(spec_cell, str) else _num_text(float(spec_cell))
         try:
-            spec = yaml.safe_load(text)
+            spec = load_yaml_text(text)
         except yaml.YAMLError:
             raise InputError(
                 f"{at_d}: expected a distribution such as {{dist: normal, mean: -0.25, sd: 0.15}}"
@@ -344,7 +346,7 @@ def _read_inputs(ws: Any, where: Where) -> dict[str, Any]:
             if _is_blank(v) and _is_blank(spec_cell):
                 continue
             raise InputError(
-                f"{where.cell(f'{col_letter(c_key)}{r}')}: replace the placeholder in {key!r} "
+                f"{where.cell(f'{col_letter(c_key)}{r}')}: replace the placeholder in {echo(key)} "
                 "with a service code or pattern"
             )
         at = f"{where.cell(refs['value'])} ({key})"
@@ -374,7 +376,9 @@ def _read_inputs(ws: Any, where: Where) -> dict[str, Any]:
         try:
             _put(data, key, value)
         except ValueError as e:
-            raise InputError(f"{where.cell(f'{col_letter(c_key)}{r}')}: key {key!r}: {e}") from None
+            raise InputError(
+                f"{where.cell(f'{col_letter(c_key)}{r}')}: key {echo(key)}: {e}"
+            ) from None
     return data
 
 
@@ -679,16 +683,14 @@ def read_workbook(path: Path) -> WorkbookScenario:
     """Read a workbook written by fam (or a filled-in template) back as a scenario."""
     import openpyxl
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
+    path = check_input_file(path, "an .xlsx workbook written by fam")
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is an input error
         raise InputError(f"{path}: not a readable .xlsx workbook ({type(e).__name__})") from None
     if INPUTS not in wb.sheetnames:
         raise InputError(
-            f"{path}: sheet {INPUTS!r} is missing; expected a workbook written by fam "
+            f"{path}: sheet {echo(INPUTS)} is missing; expected a workbook written by fam "
             "(fam run, or fam scenario template)"
         )
     ws = wb[INPUTS]

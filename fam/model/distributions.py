@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import stats
 
+from fam.errors import echo
+
 _EXTRA_KEYS = {"price_year"}
 
 
@@ -25,10 +27,10 @@ def _num(x: Any) -> str:
 
 def _finite(x: Any, key: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float):
-        raise ValueError(f"'{key}' must be a number, got {x!r}")
+        raise ValueError(f"'{key}' must be a number, got {echo(x)}")
     v = float(x)
     if not math.isfinite(v):
-        raise ValueError(f"'{key}' must be a finite number, got {x!r}")
+        raise ValueError(f"'{key}' must be a finite number, got {echo(x)}")
     return v
 
 
@@ -550,16 +552,18 @@ def parse_dist(spec: Any) -> Dist:
     if isinstance(spec, Dist):
         return spec
     if isinstance(spec, bool):
-        raise ValueError(f"expected a number or {{dist: ...}}, got {spec!r}")
+        raise ValueError(f"expected a number or {{dist: ...}}, got {echo(spec)}")
     if isinstance(spec, int | float):
         return fixed(_finite(spec, "value"))
     if not isinstance(spec, Mapping):
-        raise ValueError(f"expected a number or a mapping with 'dist', got {spec!r}")
+        raise ValueError(f"expected a number or a mapping with 'dist', got {echo(spec)}")
     if "dist" not in spec:
         raise ValueError("a distribution needs 'dist' (one of " + ", ".join(DIST_NAMES) + ")")
     name = spec["dist"]
     if not isinstance(name, str) or name not in DISTRIBUTIONS:
-        raise ValueError(f"unknown distribution {name!r}; expected one of " + ", ".join(DIST_NAMES))
+        raise ValueError(
+            f"unknown distribution {echo(name)}; expected one of " + ", ".join(DIST_NAMES)
+        )
     cls = DISTRIBUTIONS[name]
     keys = set(spec) - {"dist"} - _EXTRA_KEYS
     price_year = spec.get("price_year")

@@ -14,7 +14,8 @@ For a set of clients summed over time (see fam.model.profiles for the exposure s
 where base0 = sum of baseline use over the months counted, base1 = the same weighted by the
 counterfactual ramp, q0 and q1 the same weighted by the effect profile (and by engagement e,
 unless e is given separately). £ = use x uprated unit cost; saving = (cf £ - pg £) less
-optimism bias.
+optimism bias, times the additionality (1 - attribution) x (1 - displacement): the share of
+the change that is the programme's own and is not merely moved elsewhere.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ FORMULAS: dict[str, str] = {
     "counterfactual_use_rate": "SUMPRODUCT({rates},{rate_months})",
     "programme_use_rate": "{counterfactual_use}+{change}*{engagement}*SUMPRODUCT({rates},{rate_profile})",
     "saving": "({counterfactual_gbp}-{programme_gbp})*IF({counterfactual_gbp}-{programme_gbp}>=0,"
-    "(1-{ob_benefit})*(1-{ob_effect}),(1+{ob_benefit})*(1+{ob_effect}))",
+    "(1-{ob_benefit})*(1-{ob_effect}),(1+{ob_benefit})*(1+{ob_effect}))"
+    "*(1-{attribution})*(1-{displacement})",
 }
 
 
@@ -107,14 +109,17 @@ def price(
     ob_benefit: np.ndarray,
     ob_effect: np.ndarray | None = None,
     year_of_bucket: np.ndarray | None = None,
+    additional: np.ndarray | None = None,
 ) -> Money:
     """£ per cost row: use of the row's service [i, s, b] x unit cost [i, r]; savings after
-    optimism bias (`optimism_bias`)."""
+    optimism bias (`optimism_bias`), times the additionality [i] (`additionality`) if given."""
     cost = unit_cost[:, :, None]
     cf_gbp = cf[:, row_s, :] * cost
     pg_gbp = pg[:, row_s, :] * cost
     ob_e = np.zeros(len(ob_benefit)) if ob_effect is None else ob_effect
     savings = optimism_bias(cf_gbp - pg_gbp, ob_benefit, ob_e, year_of_bucket)
+    if additional is not None:
+        savings = savings * np.asarray(additional, dtype=float)[:, None, None]
     return Money(cf_gbp, pg_gbp, savings)
 
 
@@ -137,6 +142,11 @@ def optimism_bias(
     down = ((1.0 - ob_cost) * (1.0 - ob_effect))[None, :, None]
     up = ((1.0 + ob_cost) * (1.0 + ob_effect))[None, :, None]
     return np.asarray(saving * np.where(sign_of >= 0, down, up))
+
+
+def additionality(attribution: Any, displacement: Any) -> Any:
+    """The share of a saving that counts: (1 - attribution) x (1 - displacement)."""
+    return (1.0 - attribution) * (1.0 - displacement)
 
 
 def programme_cost_parts(

@@ -32,6 +32,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from fam.analyses.ledger import INVESTORS  # noqa: E402
 from fam.model.finance import bcr as bcr_of  # noqa: E402
 from fam.model.finance import payback_years  # noqa: E402
 from fam.vocabulary import (
@@ -39,7 +40,6 @@ from fam.vocabulary import (
     PERSPECTIVE_DESCRIPTION,  # noqa: E402
 )
 from fam.writers import briefing_charts as charts  # noqa: E402
-from fam.writers import synthetic_notice  # noqa: E402
 from fam.writers.briefing_sensitivity import sensitivity_page  # noqa: E402
 from fam.writers.briefing_sib import sib_section, sib_summary  # noqa: E402
 from fam.writers.briefing_style import (  # noqa: E402
@@ -62,6 +62,7 @@ from fam.writers.briefing_style import (  # noqa: E402
     shorten,
 )
 from fam.writers.briefing_update import update_section  # noqa: E402
+from fam.writers.notices import synthetic_notice  # noqa: E402
 
 if TYPE_CHECKING:
     from fam.analyses.results import Results
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
 
 __all__ = ["write_briefing", "headline_text"]
 
-PAYER = "Programme costs (commissioner)"
 WARN = "#9C0006"  # the synthetic-data notice on page 1
 SOURCES_KEY = (
     "Sources: 'E-' identifiers are items of docs/evidence.md in the fam repository; the "
@@ -199,7 +199,7 @@ def _value(name: str, x: float | None, signed_effects: bool = True) -> str:
     assert x is not None
     if name.startswith("effects."):
         return pct(x, signed=signed_effects)
-    if name.startswith(("counterfactual.trend", "engagement.")):
+    if name.startswith(("counterfactual.trend", "engagement.", "additionality.")):
         return pct(x)
     if name.startswith(("programme_costs.", "unit_cost.")):
         return money_exact(x)
@@ -697,27 +697,102 @@ def _bcr(doc: Doc, results: Results) -> None:
 
 
 def _agencies(doc: Doc, results: Results) -> None:
+    """Who invests, who saves: the agency ledger (fam.analyses.ledger) as a table a board
+    member reads across, and a chart of what each agency puts in, gets back and nets."""
     sc = results.inputs.scenario
-    ag = results.by_agency()
-    n = len(ag) + 1
+    lg = results.ledger_frame()
+    persp = PERSPECTIVE_DESCRIPTION[sc.perspective].split(" (")[0]
+    doc.heading("Who invests, who saves")
+    funders = sc.programme_costs.funders
+    said = " and ".join(f"{a} ({pct(s)})" for a, s in funders.items())
+    bond = results.sib
+    text = (
+        f"Central case, £ present value at {sc.price_base_year} prices, {persp} perspective. "
+        f"The programme's costs are paid by {said}"
+    )
+    if bond is not None:
+        c = bond.central
+        inv = float(lg.loc[INVESTORS, "programme_cost"]) if INVESTORS in lg.index else 0.0
+        text += (
+            f", except what the bond's investors fund ({money(inv)}; "
+            f"{money(c['investor_drawdown'])} drawn down in cash, as the bond's pages count "
+            f"it). Outcome payments ({money(c['outcome_payments_pv'])}) pass from the payers to "
+            "the investors and add nothing to the total"
+        )
+    text += (
+        ". Net = savings − cost ± payments; the nets add up to the net present value. An "
+        "agency that pays but does not save is the 'wrong pocket' problem."
+    )
+    doc.text(text, size=9.5, after=0.1)
+    rows = []
+    for name, r in lg.iterrows():
+        ret = r["return_per_pound"]
+        rows.append(
+            [
+                str(name),
+                money(r["programme_cost"]) if r["programme_cost"] else "–",
+                money(r["transfers"], signed=True) if r["transfers"] else "–",
+                money(r["savings"]) if r["savings"] else "–",
+                money(r["cashable"]) if r["cashable"] else "–",
+                money(r["net"], signed=True),
+                per_pound(ret) if np.isfinite(ret) else "–",
+                pct(r["prob_net_positive"]),
+            ]
+        )
+    tot = lg.sum(numeric_only=True)
+    rows.append(
+        [
+            "All agencies",
+            money(tot["programme_cost"]),
+            money(tot["transfers"], signed=True) if bond is not None else "–",
+            money(tot["savings"]),
+            money(tot["cashable"]),
+            money(tot["net"], signed=True),
+            per_pound(float(results.central_headline()["bcr"])),
+            pct(float(np.mean(results.npv > 0))),
+        ]
+    )
+    doc.table(
+        "Who invests, who saves (central case, £ present value)",
+        [
+            Column("Agency", 0.24),
+            Column("Cost", 0.1, "right"),
+            Column("Outcome payments", 0.13, "right"),
+            Column("Savings", 0.1, "right"),
+            Column("of which cashable", 0.11, "right"),
+            Column("Net position", 0.11, "right"),
+            Column("£ back per £1", 0.09, "right"),
+            Column("Chance net > 0", 0.11, "right"),
+        ],
+        rows,
+        size=8.5,
+        bold_first=True,
+        note=(
+            "Cost: the agency's share of the programme's costs. £ back per £1: savings and "
+            "payments received per £1 of cost and payments made ('–': it puts nothing in). "
+            f"Chance net > 0: share of the {results.iterations:,} simulations in which the "
+            "agency comes out ahead."
+        ),
+    )
+    put_in = lg["programme_cost"] + np.maximum(-lg["transfers"], 0.0)
+    back = lg["savings"] + np.maximum(lg["transfers"], 0.0)
     ax = doc.figure(
-        "Who pays and who saves",
-        "Central case. Savings: the fall in each agency's costs; the dark hatched part could "
-        "be released as cash. The scenario does not say who pays for the programme, so its "
-        "costs are shown as the commissioner's.",
-        height=max(2.6, 0.34 * n + 1.25),
+        "Who invests, who saves",
+        "Central case. Left: what each agency puts in; right: what comes back (the dark "
+        "hatched part is savings that could be released as cash); diamond: its net position.",
+        height=max(2.9, 0.32 * (len(lg) + 1) + 1.3),
         left=1.75,
         right=0.1,
-        bottom=0.85,
+        bottom=0.95,
     )
-    charts.agency_chart(
+    charts.ledger_chart(
         ax,
-        [str(a) for a in ag.index],
-        ag["central_benefits"].to_numpy(dtype=float).tolist(),
-        ag["cashable"].to_numpy(dtype=float).tolist(),
-        float(results.central.costs),
-        PAYER,
-        f"Costs (left) and savings (right), {_money_label(sc)}",
+        [str(a) for a in lg.index],
+        put_in.tolist(),
+        back.tolist(),
+        lg["cashable"].tolist(),
+        lg["net"].tolist(),
+        f"Puts in (left) and gets back (right), {_money_label(sc)}",
     )
 
 
@@ -789,8 +864,9 @@ def _shown_inputs(mi: ModelInputs) -> list[Input]:
     for inp in mi.uncertain_inputs():
         if inp.name.startswith("unit_cost."):
             continue  # shown with the unit costs
-        if inp.name.startswith("programme_costs.") and inp.dist.is_fixed and inp.central == 0:
-            continue
+        zero = inp.dist.is_fixed and inp.central == 0
+        if inp.name.startswith(("programme_costs.", "additionality.")) and zero:
+            continue  # none (method notes say so for additionality)
         out.append(inp)
     return out
 
@@ -881,6 +957,18 @@ def _unit_cost_table(doc: Doc, results: Results) -> None:
 # ---------------------------------------------------------------------------- method notes
 
 
+def _additionality_text(mi: ModelInputs) -> str:
+    a, d = mi.attribution, mi.displacement
+    if a.dist.is_fixed and d.dist.is_fixed and a.central == 0 and d.central == 0:
+        return "No attribution or displacement is assumed: every saving is the programme's own."
+    return (
+        f"Each is × (1 − attribution) × (1 − displacement): attribution {pct(a.central)} (the "
+        f"share due to other services), displacement {pct(d.central)} (the share moved "
+        f"elsewhere), so {pct((1 - a.central) * (1 - d.central))} of each saving counts in the "
+        "central case."
+    )
+
+
 def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
     mi = results.inputs
     sc = mi.scenario
@@ -915,7 +1003,8 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "Benefits (savings)",
             "The present value of savings to public services: the cost of the services "
             "clients would have used without the programme (the counterfactual) minus the "
-            "cost of the services they use with it, priced with the unit costs above.",
+            "cost of the services they use with it, priced with the unit costs above. "
+            + _additionality_text(mi),
         ],
         ["Costs", "The present value of programme costs."],
         [
@@ -939,7 +1028,8 @@ def _method_notes(doc: Doc, results: Results, run_date: str) -> None:
             "Perspectives",
             "Fiscal counts savings to public budgets; fiscal cashable only the share that can "
             "be released as cash (for example when a placement or bed is closed); public value "
-            "adds economic and social value. This briefing uses the "
+            "adds economic and social value (not transfers such as benefit payments). This "
+            "briefing uses the "
             f"{PERSPECTIVE_DESCRIPTION[sc.perspective]} perspective.",
         ],
         ["Optimism bias", opt],

@@ -174,69 +174,48 @@ def bcr_histogram(ax: Axes, bcr: np.ndarray, central: float | None, prob: float 
         )
 
 
-def agency_chart(
+def ledger_chart(
     ax: Axes,
     agencies: Sequence[str],
-    benefits: Sequence[float],
+    put_in: Sequence[float],
+    back: Sequence[float],
     cashable: Sequence[float],
-    costs: float,
-    payer: str,
+    net: Sequence[float],
     xlabel: str,
 ) -> None:
-    """Who saves (benefits, cashable part hatched) and who pays (programme costs), central."""
-    order = np.argsort(-np.asarray(benefits, dtype=float), kind="stable")
-    names = [payer] + [agencies[i] for i in order][::-1]
-    ben = [0.0] + [float(benefits[i]) for i in order][::-1]
-    cash = [0.0] + [float(cashable[i]) for i in order][::-1]
-    y = np.arange(len(names))
-    ax.barh(y[1:], ben[1:], height=0.62, color=SKY, edgecolor=INK, lw=0.5, label="Saving")
-    ax.barh(
-        y[1:],
-        cash[1:],
-        height=0.62,
-        color=BLUE,
-        hatch="//",
-        edgecolor="white",
-        lw=0.0,
-        label="of which cashable",
-    )
-    ax.barh(
-        [0],
-        [-costs],
-        height=0.62,
-        color=VERMILLION,
-        hatch="xx",
-        edgecolor="white",
-        lw=0.0,
-        label="Programme costs",
-    )
-    ax.barh([0], [-costs], height=0.62, facecolor="none", edgecolor=INK, lw=0.5)
-    vals = [-costs] + ben[1:]
-    span = max(max(abs(v) for v in vals), 1.0)
-    for yi, v, c in zip(y, vals, cash, strict=True):
-        text = money(v)
-        if yi > 0 and abs(c) > 0:
-            text += f"\n(cashable {money(c)})"
-        ax.text(
-            v + (0.015 * span if v >= 0 else -0.015 * span),
-            float(yi),
-            text,
-            ha="left" if v >= 0 else "right",
-            va="center",
-            fontsize=8,
-            color=INK,
-            linespacing=1.1,
-        )
-    lo = min(min(vals), 0.0)
-    hi = max(max(vals), 0.0)
-    ax.set_xlim(lo - 0.42 * span * (lo < 0), hi + 0.42 * span * (hi > 0) + 1e-9)
+    """Who invests and who saves (the agency ledger, central case): for each agency what it
+    puts in (programme costs and outcome payments, left), what comes back (savings and
+    payments received, right, the cashable savings hatched) and its net position (a
+    diamond, labelled)."""
+    n = len(agencies)
+    y = np.arange(n)[::-1]
+    out = -np.asarray(put_in, dtype=float)
+    got = np.asarray(back, dtype=float)
+    cash = np.asarray(cashable, dtype=float)
+    nets = np.asarray(net, dtype=float)
+    ax.barh(y, out, height=0.62, color=VERMILLION, hatch="xx", edgecolor="white", lw=0.0,
+            label="Puts in: programme costs and outcome payments")  # fmt: skip
+    ax.barh(y, out, height=0.62, facecolor="none", edgecolor=INK, lw=0.5)
+    ax.barh(y, got, height=0.62, color=SKY, edgecolor=INK, lw=0.5,
+            label="Gets back: savings and payments received")  # fmt: skip
+    ax.barh(y, cash, height=0.62, color=BLUE, hatch="//", edgecolor="white", lw=0.0,
+            label="of which cashable savings")  # fmt: skip
+    ax.scatter(nets, y, marker="D", s=34, color=INK, zorder=3, label="Net position")
+    vals = np.concatenate([out, got, nets, [0.0]])
+    span = max(float(np.max(np.abs(vals))), 1.0)
+    for yi, v, hi in zip(y, nets, got, strict=True):
+        right = max(hi, v) + 0.05 * span
+        ax.text(right, float(yi), f"net {money(v, signed=True)}", ha="left", va="center",
+                fontsize=8, color=INK)  # fmt: skip
+    lo, hi = float(min(vals.min(), 0.0)), float(max(vals.max(), 0.0))
+    ax.set_xlim(lo - 0.05 * span, hi + 0.45 * span)
     ax.axvline(0, color=INK, lw=0.8)
-    ax.set_yticks(y, ["\n".join(wrap(n, 22)) for n in names])
+    ax.set_yticks(y, ["\n".join(wrap(a, 22)) for a in agencies])
     ax.xaxis.set_major_formatter(MONEY_AXIS)
     ax.set_xlabel(xlabel)
     style_axes(ax)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, frameon=False, fontsize=8)
 
 
 def tornado_chart(

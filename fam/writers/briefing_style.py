@@ -8,10 +8,12 @@ tables are split across pages rather than shrunk.
 
 from __future__ import annotations
 
+import logging
 import math
 import textwrap
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -70,13 +72,34 @@ RC: dict[str, Any] = {
     "ytick.color": MUTED,
     "hatch.linewidth": 0.6,
     "pdf.fonttype": 3,  # Type 3 subsets: searchable text, half the time of Type 42
+    # every text is literal: a scenario name such as "$5m \\alpha" is printed as written,
+    # never typeset as mathematics (a backslash command in it crashed the writer)
+    "text.parse_math": False,
 }
 
+# the most characters of one text block a briefing lays out (a page holds about 4,500 at
+# 10 pt); a longer text is cut with a note, and is whole in the workbook
+MAX_BLOCK_CHARS = 3000
+CUT_NOTE = " … (cut here: the full text is in the workbook)"
 
-def house_style() -> AbstractContextManager[None]:
-    """matplotlib settings for the briefings, applied only while a briefing is drawn."""
+
+@contextmanager
+def house_style() -> Iterator[None]:
+    """matplotlib settings for the briefings, applied only while a briefing is drawn.
+
+    matplotlib's warnings (a glyph missing from the font, for a character in a user's text)
+    and log messages are kept off stderr: a successful run prints only its results.
+    """
     rc: Any = RC
-    return plt.rc_context(rc)
+    log = logging.getLogger("matplotlib")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), plt.rc_context(rc):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -181,7 +204,7 @@ def number(x: float | None) -> str:
 def wrap(text: str, width: int) -> list[str]:
     """Wrap each paragraph of `text` to `width` characters; never returns an empty list."""
     out: list[str] = []
-    for para in str(text).split("\n"):
+    for para in _capped(str(text), 500).split("\n"):
         lines = textwrap.wrap(para, max(width, 4), break_long_words=True, break_on_hyphens=True)
         out.extend(lines or [""])
     return out or [""]
@@ -195,15 +218,46 @@ def _width_pt(s: str, bold: bool) -> float:
     return float(w)
 
 
+def _capped(text: str, limit: int = MAX_BLOCK_CHARS) -> str:
+    """`text` cut after `limit` characters, with a note saying so."""
+    return text if len(text) <= limit else text[:limit] + CUT_NOTE
+
+
+def _split_word(word: str, limit: float, bold: bool) -> list[str]:
+    """`word` cut into pieces that each fit in `limit` points (at least one character each).
+
+    Each piece is found from the sum of its characters' own widths (each character measured
+    once), then checked by measuring the piece: linear in the word's length, where trying
+    every shorter prefix of the rest in turn took minutes for a 3,000-character word.
+    """
+    pieces: list[str] = []
+    start = 0
+    while start < len(word):
+        used = 0.0
+        k = start
+        while k < len(word):
+            used += _width_pt(word[k], bold)
+            if used > limit:
+                break
+            k += 1
+        k = max(k, start + 1)
+        while k > start + 1 and _width_pt(word[start:k], bold) > limit:  # kerning: a step
+            k -= 1
+        pieces.append(word[start:k])
+        start = k
+    return pieces
+
+
 def fit(text: str, width_in: float, size: float, bold: bool = False) -> list[str]:
     """Wrap `text` greedily by measured word widths so that each line fits width_in inches.
 
     Paragraph breaks ('\n') are kept; a word longer than a line is split by characters.
+    A text longer than MAX_BLOCK_CHARS is cut with a note (it is whole in the workbook).
     """
     limit = width_in * 72 * 0.97 * 10.0 / size  # in points at size 10, with a small margin
     space = _width_pt(" ", bold)
     out: list[str] = []
-    for para in str(text).split("\n"):
+    for para in _capped(str(text)).split("\n"):
         words = para.split(" ")
         line: list[str] = []
         used = 0.0
@@ -211,15 +265,12 @@ def fit(text: str, width_in: float, size: float, bold: bool = False) -> list[str
             if word == "":
                 continue
             w = _width_pt(word, bold)
-            while w > limit and len(word) > 1:  # break a very long word
-                k = len(word)
-                while k > 1 and _width_pt(word[:k], bold) > limit:
-                    k -= 1
+            if w > limit and len(word) > 1:  # break a very long word
+                *whole, word = _split_word(word, limit, bold)
                 if line:
                     out.append(" ".join(line))
                     line, used = [], 0.0
-                out.append(word[:k])
-                word = word[k:]
+                out.extend(whole)
                 w = _width_pt(word, bold)
             extra = w if not line else space + w
             if line and used + extra > limit:

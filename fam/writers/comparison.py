@@ -142,7 +142,7 @@ def write_comparison(
     check_comparable(results)
     dest = Path(out_dir) if out_dir is not None else default_out_dir(results)
     check_destination(dest, force=force)
-    with staged(dest) as tmp:
+    with staged(dest, force=force, kind="comparison") as tmp:
         data = summary(results)
         (tmp / "comparison.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         _write_xlsx(results, tmp / "comparison.xlsx")

@@ -12,9 +12,12 @@ import pandas as pd
 from fam.writers import staged
 
 
-def write_tables(tables: dict[str, pd.DataFrame], dest: Path) -> dict[str, Path]:
-    """Write each table as `dest/<name>` (CSV, 10 significant digits); return the paths."""
-    with staged(dest) as tmp:
+def write_tables(
+    tables: dict[str, pd.DataFrame], dest: Path, *, force: bool = False
+) -> dict[str, Path]:
+    """Write each table as `dest/<name>` (CSV, 10 significant digits); return the paths.
+    An existing sensitivity folder is replaced only with `force`."""
+    with staged(dest, force=force, kind="sensitivity") as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / name, index=False, float_format="%.10g")
     return {name: dest / name for name in tables}

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from fam.inputs.workbook_input import INPUTS, UNIT_COSTS
 from fam.model.finance import year_rates
+from fam.writers.workbook.agencies import write_agencies
 from fam.writers.workbook.book import Book
 from fam.writers.workbook.calculations import write_calculations
 from fam.writers.workbook.checks import write_checks
@@ -74,9 +75,10 @@ def write_workbook(results: Results, path: Path, client_detail: Any = None) -> N
     pl = write_placements(bk, ws["Placements"], run, inputs) if chain else None
     calc = write_calculations(bk, ws["Calculations"], run, inputs, uc, tl, ex, pl)
     out = write_outputs(bk, ws["Outputs"], run, inputs, tl, calc)
+    ag = write_agencies(bk, ws["Agencies"], run, inputs, calc)
     write_monte_carlo(bk, ws["MonteCarlo"], run)
     write_sensitivity(bk, ws["Sensitivity"], run, sensitivity)
-    master = write_checks(bk, ws["Checks"], run, inputs, uc, tl, ex, calc, out)
+    master = write_checks(bk, ws["Checks"], run, inputs, uc, tl, ex, calc, out, ag)
     write_cover(bk, ws["Cover"], run, master)
     if client_detail is not None:
         write_client_detail(bk, client_detail)

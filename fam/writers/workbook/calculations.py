@@ -10,6 +10,7 @@ import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
 from fam.model.projection import FORMULAS as F
+from fam.vocabulary import FISCAL_VALUE_TYPES, PUBLIC_VALUE_TYPES
 from fam.writers.workbook.layout import HDR, NOT_WITHIN, PERSPECTIVES, YC
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ def write_calculations(
         "(programme arm); £ = use × uprated unit cost; saving s = counterfactual £ − programme "
         "£, then optimism bias per row and year: s × (1 − OB of the unit cost) × (1 − OB of the "
         "effect's evidence) if s ≥ 0, s × (1 + …) × (1 + …) if s < 0 (a cost increase is made "
-        "larger, not smaller).",
+        "larger, not smaller), then × (1 − attribution) × (1 − displacement) (Inputs, "
+        "additionality).",
         bk.note,
     )
     for c, h in enumerate(
@@ -375,7 +377,9 @@ def write_calculations(
     )
     pgg = cost_block("Programme-arm £", "programme-arm £", pg_row, f.pg_gbp[0], "programme_gbp")
 
-    section("Savings after optimism bias (£, undiscounted)")
+    section("Savings after optimism bias and additionality (£, undiscounted)")
+    attribution = inputs.nm("additionality.attribution")
+    displacement = inputs.nm("additionality.displacement")
     sav = {}
     for i, row in enumerate(run.rows.itertuples()):
         sav[i] = put(
@@ -386,6 +390,8 @@ def write_calculations(
                     programme_gbp=f"{c}{pgg[i] + 1}",
                     ob_benefit=f"$E{rr}",
                     ob_effect=f"$F${er}",
+                    attribution=attribution,
+                    displacement=displacement,
                 ),
                 f.savings[0, i],
                 unit_cost=i,
@@ -422,11 +428,9 @@ def write_calculations(
         section(title)
         out = {}
         forms: dict[str, Any] = {
-            "fiscal": lambda c: f'SUMIF($C${top}:$C${bottom},"fiscal",{c}{top}:{c}{bottom})',
-            "fiscal_cashable": lambda c: (
-                f'SUMPRODUCT(($C${top}:$C${bottom}="fiscal")*$F${top}:$F${bottom}*{c}{top}:{c}{bottom})'
-            ),
-            "public_value": lambda c: f"SUM({c}{top}:{c}{bottom})",
+            "fiscal": lambda c: _sum_types(FISCAL_VALUE_TYPES, top, bottom, c),
+            "fiscal_cashable": lambda c: _sum_types(FISCAL_VALUE_TYPES, top, bottom, c, "$F"),
+            "public_value": lambda c: _sum_types(PUBLIC_VALUE_TYPES, top, bottom, c),
         }
         for k, persp in enumerate(PERSPECTIVES):
             out[persp] = put(RowSpec("benefits", forms[persp], vals[k], item=persp))
@@ -566,24 +570,20 @@ def write_calculations(
         mask = (res.plan.row_agency == ai)[:, None]
         fis = (sav_pv * (w[0][:, None]) * mask).sum(axis=0)
         cash = (sav_pv * (w[1][:, None]) * mask).sum(axis=0)
-        pub = (sav_pv * mask).sum(axis=0)
+        pub = (sav_pv * (w[2][:, None]) * mask).sum(axis=0)
         head = (sav_pv * (w_head[:, None]) * mask).sum(axis=0)
         rows = {}
         forms: dict[str, Any] = {
             "fiscal": (
-                lambda c, rr: (
-                    f'SUMPRODUCT(($D${v1}:$D${v2}=$B{rr})*($C${v1}:$C${v2}="fiscal")*{c}{v1}:{c}{v2})'
-                ),
+                lambda c, rr: _sum_types(FISCAL_VALUE_TYPES, v1, v2, c, agency=f"$B{rr}"),
                 fis,
             ),
             "fiscal_cashable": (
-                lambda c, rr: (
-                    f'SUMPRODUCT(($D${v1}:$D${v2}=$B{rr})*($C${v1}:$C${v2}="fiscal")*$F${v1}:$F${v2}*{c}{v1}:{c}{v2})'
-                ),
+                lambda c, rr: _sum_types(FISCAL_VALUE_TYPES, v1, v2, c, "$F", f"$B{rr}"),
                 cash,
             ),
             "public_value": (
-                lambda c, rr: f"SUMIF($D${v1}:$D${v2},$B{rr},{c}{v1}:{c}{v2})",
+                lambda c, rr: _sum_types(PUBLIC_VALUE_TYPES, v1, v2, c, agency=f"$B{rr}"),
                 pub,
             ),
         }
@@ -632,6 +632,27 @@ def write_calculations(
         net=net_rows,
         agency_rows=agency_rows,
     )
+
+
+def _sum_types(
+    types: tuple[str, ...],
+    top: int,
+    bottom: int,
+    c: str,
+    weight: str | None = None,
+    agency: str | None = None,
+) -> str:
+    """The sum over rows top..bottom of column c for the rows whose value type (column C) is
+    one of `types` (fam.vocabulary.PERSPECTIVE_VALUE_TYPES), times the row's share in column
+    `weight` if given, for the rows of `agency` (column D) if given."""
+    rng = f"$C${top}:$C${bottom}"
+    kind = "+".join(f'({rng}="{t}")' for t in types)
+    terms = [f"({kind})"]
+    if weight is not None:
+        terms.append(f"{weight}${top}:{weight}${bottom}")
+    if agency is not None:
+        terms.append(f"($D${top}:$D${bottom}={agency})")
+    return f"SUMPRODUCT({'*'.join(terms)}*{c}{top}:{c}{bottom})"
 
 
 def _row_labels(

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import xl_col_to_name
 
 from fam.inputs.workbook_input import UNIT_COSTS
+from fam.vocabulary import PUBLIC_VALUE_TYPES, VALUE_TYPES
 from fam.writers.workbook.layout import HDR, PERSPECTIVES, YC, rng
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
+    from fam.writers.workbook.agencies import AgencyRows
     from fam.writers.workbook.book import Book
     from fam.writers.workbook.calculations import CalcRows
     from fam.writers.workbook.cohort_exposure import ExposureRows
@@ -32,6 +34,7 @@ def write_checks(
     ex: ExposureRows,
     calc: CalcRows,
     out: OutputRows,
+    ag: AgencyRows,
 ) -> str:
     """Each check 0 or 1 and their minimum, the master check; return its defined name."""
     ws.write(0, 0, "Checks: each 1 if it passes, 0 if not", bk.title)
@@ -83,8 +86,16 @@ def write_checks(
             f"IF(COUNT({ucr})=ROWS({ucr}),IF(MIN({ucr})>=0,1,0),0)",
         ),
         (
-            "Savings rows (PV) add up to public-value benefits",
-            near(f"SUM({C}!{tc}{v1}:{tc}{v2})", f"{C}!{tc}{calc.persp['public_value'] + 1}"),
+            "Savings rows (PV) other than transfers add up to public-value benefits",
+            near(
+                f"SUM({C}!{tc}{v1}:{tc}{v2})"
+                + "".join(
+                    f'-SUMIF({C}!$C{v1}:$C{v2},"{t}",{C}!{tc}{v1}:{tc}{v2})'
+                    for t in VALUE_TYPES
+                    if t not in PUBLIC_VALUE_TYPES
+                ),
+                f"{C}!{tc}{calc.persp['public_value'] + 1}",
+            ),
         ),
         (
             "Discounted savings by year add up to the row totals",
@@ -129,6 +140,18 @@ def write_checks(
             near(f"Outputs!E{out.agency_total + 1}", "out_benefits_public_value"),
         ),
         (
+            "Funders' shares of the programme costs add up to 1",
+            near(f"Agencies!B{ag.total + 1}", "1"),
+        ),
+        (
+            "Agencies' programme costs add up to the programme's costs",
+            near(f"Agencies!C{ag.total + 1}", "out_costs"),
+        ),
+        (
+            "Agencies' net positions add up to the headline NPV",
+            near(f"Agencies!H{ag.total + 1}", "out_npv"),
+        ),
+        (
             "Central shares within 0-1 and effects not below -1",
             "IF(AND("
             + ",".join(
@@ -137,6 +160,10 @@ def write_checks(
                     f"{inputs.nm('engagement.completion')}<=1",
                     f"{inputs.nm('engagement.non_completer_effect')}>=0",
                     f"{inputs.nm('engagement.non_completer_effect')}<=1",
+                    *[
+                        f"{inputs.nm(k)}>=0,{inputs.nm(k)}<=1"
+                        for k in ("additionality.attribution", "additionality.displacement")
+                    ],
                     "calc_trend>=-1",
                     "calc_trend<=1",
                     *[

@@ -6,7 +6,7 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from fam.version import __version__
-from fam.writers import synthetic_notice, updated_notice
+from fam.writers.notices import synthetic_notice, updated_notice
 from fam.writers.workbook.layout import NOT_WITHIN, val
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def write_cover(bk: Book, ws: Worksheet, run: Run, master_check: str) -> None:
         ("Timeline", "appraisal years, discount rates and factors (formulas)"),
         ("CohortExposure", "cohort sums computed by fam from the client data (values)"),
         ("Calculations", "use, £, savings, programme costs, by service, agency and year"),
-        ("Outputs", "costs, benefits, NPV, £ back per £1, ROI, payback; who pays, who saves"),
+        ("Outputs", "costs, benefits, NPV, £ back per £1, ROI, payback; who saves"),
+        ("Agencies", "who invests, who saves: each agency's cost, savings, transfers, net"),
         ("MonteCarlo", "simulation results computed by fam (values) and a histogram"),
         (
             "Sensitivity",

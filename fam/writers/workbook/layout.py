@@ -34,6 +34,7 @@ SHEETS = (
     "CohortExposure",
     "Calculations",
     "Outputs",
+    "Agencies",
     "MonteCarlo",
     "Sensitivity",
     "Checks",

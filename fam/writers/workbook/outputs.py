@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
-from fam.writers import updated_notice
+from fam.writers.notices import updated_notice
 from fam.writers.workbook.layout import HDR, NOT_WITHIN, PERSPECTIVE_LABEL, PERSPECTIVES, YC, val
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def write_outputs(
         sav_pv = run.f.savings[0] * run.df[None, :]
         mask = res.plan.row_agency == ai
         fis = float((sav_pv.sum(axis=1) * res.plan.weights[0] * mask).sum())
-        pub = float((sav_pv.sum(axis=1) * mask).sum())
+        pub = float((sav_pv.sum(axis=1) * res.plan.weights[2] * mask).sum())
         ws.write_formula(r, 1, f"={ycol_c}{rows['headline'] + 1}", bk.money, head_v)
         ws.write_formula(r, 2, f"={ycol_c}{rows['fiscal_cashable'] + 1}", bk.money, cash_v)
         ws.write_formula(r, 3, f"={ycol_c}{rows['fiscal'] + 1}", bk.money, fis)
@@ -191,7 +191,7 @@ def write_outputs(
         ws.write_formula(r, col, f"=SUM({L}{a1}:{L}{a2})", bk.out_money, tot)
     agency_total = r
     r += 1
-    ws.write(r, 0, "Who pays: programme costs (£ PV), paid by the commissioner", bk.bold)
+    ws.write(r, 0, "Who pays: programme costs (£ PV); by funder on the Agencies sheet", bk.bold)
     ws.write_formula(r, 1, "=out_costs", bk.out_money, float(c.costs))
     r += 2
     # by year

@@ -122,11 +122,20 @@ def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
     return lo, hi  # type: ignore[return-value]
 
 
+def _scalar_map(info: FieldInfo) -> bool:
+    """A map of numbers (programme_costs.funders): one row per entry, typed and labelled by
+    the field."""
+    plain = _plain(info.annotation)
+    return get_origin(plain) is dict and _plain(get_args(plain)[1]) in (int, float)
+
+
 def _spec(info: FieldInfo) -> FieldSpec | None:
     extra = _extra(info)
     if "label" not in extra:
         return None
     plain = _plain(info.annotation)
+    if _scalar_map(info):  # a map of scalars: each entry's row is typed by the map's values
+        plain = _plain(get_args(plain)[1])
     choices: tuple[str, ...] = ()
     if "kind" in extra:
         kind = _KIND[extra["kind"]]
@@ -164,7 +173,7 @@ def field_specs(model: type[BaseModel] = Scenario, prefix: str = "") -> dict[str
             continue
         spec = _spec(info)
         if spec is not None:
-            out[f"{key}.*" if key == SOURCES else key] = spec
+            out[f"{key}.*" if key == SOURCES or _scalar_map(info) else key] = spec
     return out
 
 
@@ -188,6 +197,8 @@ def _known(key: str) -> FieldSpec | None:
             return None
         pattern.append(parts[i])
         sub, is_map = _section(info.annotation)
+        if sub is None and _scalar_map(info):
+            return KNOWN.get(".".join(pattern) + ".*") if i == len(parts) - 2 else None
         if sub is None:
             return KNOWN.get(".".join(pattern)) if i == len(parts) - 1 else None
         if is_map:

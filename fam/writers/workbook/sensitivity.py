@@ -91,7 +91,7 @@ class _Sens:
         bk = self.bk
         if name.startswith("effects."):
             return "relative change in use", bk.v_pct
-        if name.startswith(("counterfactual.trend", "engagement.")):
+        if name.startswith(("counterfactual.trend", "engagement.", "additionality.")):
             return "share", bk.v_pct
         if name.startswith(("programme_costs.", "unit_cost.")):
             return f"£, {self.run.sc.price_base_year} prices", bk.v_money2
