@@ -166,9 +166,9 @@ UNIT_COST_EVIDENCE = {
     "E-UC-CAMHS": [("camhs_case", "fiscal", "HE12.3"), ("camhs_session", "fiscal", "HE12.6")],
     "E-UC-EXCLUSION": [("alternative_provision_year", "fiscal", "E&S2.0.1")],
     "E-UC-NEET": [
-        ("neet_year_18_24", "fiscal", "E&E10.0"),
+        ("neet_year_18_24", "transfer", "E&E10.0"),
         ("neet_year_18_24", "economic", "E&E10.0"),
-        ("neet_year_16_17", "fiscal", "E&E10.1"),
+        ("neet_year_16_17", "transfer", "E&E10.1"),
         ("neet_year_16_17", "economic", "E&E10.1"),
     ],
 }
