@@ -313,3 +313,74 @@ def test_fast_csv_path_matches_csv_module(pieces):
     event("fast path" if fast is not None else "csv module")
     if fast is not None:
         assert fast == _csv_module_records(text)
+
+
+# --------------------------------------------------------------------------- the two readers
+
+
+def fast_and_careful(clients: bytes, use: bytes) -> None:
+    """The fast cohort reader declines (None) or gives exactly the careful reader's result."""
+    import warnings
+
+    import pandas as pd
+
+    from fam.inputs.cohort import _careful_cohort, _fast_cohort
+
+    with tempfile.TemporaryDirectory() as d:
+        cp, up = Path(d) / "clients.csv", Path(d) / "service_use.csv"
+        cp.write_bytes(clients)
+        up.write_bytes(use)
+        try:
+            careful = _careful_cohort(cp, up, UNITS)
+        except InputError as e:
+            careful = e
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # none may reach the user's stderr
+                fast = _fast_cohort(cp, up, UNITS, 10_000.0)
+        except InputError as e:
+            fast = e
+        event("fast reader declined" if fast is None else "fast reader answered")
+        if fast is None:
+            return
+        if isinstance(careful, InputError):
+            assert isinstance(fast, InputError) and str(fast) == str(careful), (careful, fast)
+            return
+        assert not isinstance(fast, InputError), fast
+        pd.testing.assert_frame_equal(fast.clients, careful.clients, check_exact=True)
+        pd.testing.assert_frame_equal(fast.use, careful.use, check_exact=True)
+
+
+@FUZZ
+@given(clients_csv(), use_csv())
+def test_fast_reader_random_tables(clients: str, use: str) -> None:
+    fast_and_careful(clients.encode("utf-8"), use.encode("utf-8"))
+
+
+@FUZZ
+@given(valid_timeline(), st.sampled_from(["", "# note\n", "\n", " , ,\n", '# "quoted"\n']))
+def test_fast_reader_valid_timelines(timeline: tuple[str, str], extra: str) -> None:
+    clients, use = timeline
+    head, _, rest = use.partition("\n")
+    fast_and_careful(clients.encode(), (head + "\n" + extra + rest + extra).encode())
+
+
+@FUZZ
+@given(clients_csv(), use_csv(), st.booleans())
+def test_fast_reader_every_field_quoted(clients: str, use: str, quote_header: bool) -> None:
+    """As R's write.csv writes: every field in quotes, inner quotes doubled."""
+
+    def quote_all(text: str) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if rows and not quote_header:
+            out.write(",".join(rows[0]) + "\n")
+            rows = rows[1:]
+        w.writerows(rows)
+        return out.getvalue()
+
+    fast_and_careful(quote_all(clients).encode("utf-8"), quote_all(use).encode("utf-8"))

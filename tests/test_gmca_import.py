@@ -18,6 +18,7 @@ from fam.errors import InputError
 from fam.inputs.unit_costs import (
     DEFAULT_UNIT_COSTS,
     gmca_confidence,
+    gmca_service_code,
     gmca_unit,
     import_gmca,
     load_unit_costs,
@@ -29,7 +30,7 @@ EXTRACT = ROOT / "tests" / "fixtures" / "gmca" / "extract.xlsx"
 full_only = pytest.mark.skipif(
     not WORKBOOK.exists(), reason=f"full GMCA workbook not found at {WORKBOOK}"
 )
-EXTRACT_ROWS = 82  # rows the import makes from the extract (fixture README)
+EXTRACT_ROWS = 103  # rows the import makes from the extract (fixture README)
 WORKBOOKS = [
     pytest.param(EXTRACT, id="extract"),
     pytest.param(WORKBOOK, id="full", marks=full_only),
@@ -259,6 +260,14 @@ UK_FROM_GMCA = {
     "care_week_other": ("SS1.0", "fiscal", 365 / 7),
     "care_week_placed_for_adoption": ("SS2.0.2", "fiscal", 1),
     "child_protection_plan_month": ("SS5.0", "fiscal", 6),
+    "entry_to_care": ("SS2.1", "fiscal", 1),
+    "care_proceedings_la_legal": ("SS2.7", "fiscal", 1),
+    "care_proceedings": ("SS4.1", "fiscal", 1),
+    "child_protection_assessment": ("SS4.0", "fiscal", 1),
+    "social_worker_hour": ("SS18.3", "fiscal", 1),
+    "camhs_case": ("HE12.3", "fiscal", 1),
+    "camhs_session": ("HE12.6", "fiscal", 1),
+    "alternative_provision_year": ("E&S2.0.1", "fiscal", 1),
 }
 UK_CRIME = {
     "crime_violence_injury": "CR8.3",
@@ -266,6 +275,8 @@ UK_CRIME = {
     "crime_burglary_domestic": "CR8.7",
     "crime_common_assault": "CR8.5",
     "domestic_violence_incident": "CR2.0",
+    "neet_year_18_24": "E&E10.0",
+    "neet_year_16_17": "E&E10.1",
 }
 
 
@@ -280,7 +291,8 @@ def test_uk_csv_matches_workbook(imported: tuple[pd.DataFrame, object]) -> None:
     for key, (code, vt, divisor) in checks.items():
         service = key.split("/")[0]
         mine = get(uk, service, vt)
-        theirs = get(gmca, "gmca_" + code.lower().replace(".", "_"), vt)
+        # GMCA has no transfer type: a transfer row in uk.csv is a GMCA fiscal figure
+        theirs = get(gmca, gmca_service_code(code), "fiscal" if vt == "transfer" else vt)
         assert mine["cost"] == pytest.approx(theirs["cost"] / divisor, abs=0.005), key
         assert mine["price_year"] == theirs["price_year"], key
         assert f"code {code} " in mine["source"], key
@@ -317,6 +329,7 @@ def extract_codes() -> set[str]:
     """The service codes of the rows the extract keeps (tests/fixtures/gmca/make_extract.py)."""
     codes = [*SPOT_CODES, *(c for c, _, _ in UK_FROM_GMCA.values()), *UK_CRIME.values()]
     codes += [c for group in COURT_GROUPS.values() for c in group]
+    codes += [c for parts in SPLITS.values() for c in parts] + ["SS18.2"]
     return {"gmca_" + re.sub(r"[^a-z0-9]+", "_", c.lower()).strip("_") for c in codes}
 
 
@@ -328,3 +341,32 @@ def test_extract_holds_every_row_the_tests_use() -> None:
     assert len(kept - extract_codes()) <= len(report.imported)
     assert len(table) == EXTRACT_ROWS
     assert report.skipped == {"cost given but no cost code": 1}
+
+
+# the splits of the children's-services rows (tests/test_unit_costs.py CHILDRENS)
+SPLITS = {
+    "SS4.1": ["SS4.1.1", "SS4.1.2", "SS4.1.3", "SS4.1.4"],  # 15,000+6,250+1,250+2,500
+    "SS4.0": ["SS4.0.1", "SS4.0.2"],  # 760 + 140
+    "E&E10.0": ["E&E10.0.1", "E&E10.0.2"],  # 3,218 + 1,039 (labelled 16-17 in the workbook)
+}
+
+
+def test_uk_csv_childrens_services_splits(imported: tuple[pd.DataFrame, object]) -> None:
+    """The splits named in the children's-services rows add up to the workbook headline, and
+    the derived figures are built from the workbook rows they name."""
+    gmca = imported[0]
+    uk = load_unit_costs([DEFAULT_UNIT_COSTS])
+
+    def cost(code: str, vt: str = "fiscal") -> float:
+        return float(get(gmca, gmca_service_code(code), vt)["cost"])
+
+    for headline, parts in SPLITS.items():
+        assert sum(cost(c) for c in parts) == cost(headline), headline
+    assert get(uk, "social_worker_hour")["high"] == cost("SS18.2") == 57
+    # the same price years as the workbook rows, for every value type
+    for service, code in [("neet_year_18_24", "E&E10.0"), ("neet_year_16_17", "E&E10.1")]:
+        for vt, gmca_vt in (("transfer", "fiscal"), ("economic", "economic")):
+            assert (
+                get(uk, service, vt)["price_year"]
+                == get(gmca, gmca_service_code(code), gmca_vt)["price_year"]
+            )

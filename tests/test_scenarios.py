@@ -151,3 +151,41 @@ def test_cary_2013_net_benefit_reproduced():
     assert flows.loc["cary_yot_services"].tolist() == pytest.approx([4619.0, 3402.0])
     # no uncertainty in the fixture: every iteration is the central case
     assert res.summary()["monte_carlo"]["npv"]["p5"] == pytest.approx(1222.0, abs=0.01)
+
+
+# The children's-services unit costs (unit_costs/uk.csv) and the docs/evidence.md items they
+# rest on state the same figures and GMCA codes: id -> [(service, value type, GMCA code)].
+UNIT_COST_EVIDENCE = {
+    "E-UC-ENTRY-TO-CARE": [
+        ("entry_to_care", "fiscal", "SS2.1"),
+        ("care_proceedings_la_legal", "fiscal", "SS2.7"),
+    ],
+    "E-UC-CARE-PROCEEDINGS": [("care_proceedings", "fiscal", "SS4.1")],
+    "E-UC-CP-ASSESSMENT": [("child_protection_assessment", "fiscal", "SS4.0")],
+    "E-UC-SOCIAL-WORKER": [("social_worker_hour", "fiscal", "SS18.3")],
+    "E-UC-CAMHS": [("camhs_case", "fiscal", "HE12.3"), ("camhs_session", "fiscal", "HE12.6")],
+    "E-UC-EXCLUSION": [("alternative_provision_year", "fiscal", "E&S2.0.1")],
+    "E-UC-NEET": [
+        ("neet_year_18_24", "transfer", "E&E10.0"),
+        ("neet_year_18_24", "economic", "E&E10.0"),
+        ("neet_year_16_17", "transfer", "E&E10.1"),
+        ("neet_year_16_17", "economic", "E&E10.1"),
+    ],
+}
+
+
+def test_childrens_unit_costs_agree_with_evidence():
+    from fam.inputs.unit_costs import DEFAULT_UNIT_COSTS, load_unit_costs
+
+    text = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(E-[A-Z0-9-]+)` \|.*$", text, re.M)}
+    table = load_unit_costs([DEFAULT_UNIT_COSTS]).set_index(["service", "value_type"])
+    for eid, uses in UNIT_COST_EVIDENCE.items():
+        assert eid in rows, f"{eid} not defined in docs/evidence.md"
+        for service, vt, code in uses:
+            row = table.loc[(service, vt)]
+            cells = rows[eid].split(" | ")
+            assert f"{row['cost']:,.0f}" in cells[1], (eid, service, vt)
+            assert row["price_year"] in cells[3], (eid, service)
+            assert f"GMCA {code}" in rows[eid] or f" {code} " in rows[eid] + " ", (eid, code)
+            assert f"code {code} " in row["source"], (service, code)

@@ -60,6 +60,67 @@ REQUIRED_SERVICES = [
     "failed_tenancy",
 ]
 CRIMES = ["crime_violence_injury", "crime_robbery", "crime_burglary_domestic"]
+# Children's-services rows (docs/unit_costs.md item 8), worked by hand from the GMCA Unit Cost
+# Database v1.4 rows they cite. (service, value type) -> (cost, price year, unit, grade, low,
+# high, cashable, GMCA code). Grades: RAG G 3, A 4; +1 if the price year is before 2010-11; +1
+# for a proxy. Ranges: cost / f and cost x f, f = 1.25 (grade 3), 1.4 (4),
+# 1.6 (5), unless a natural bracket is stated.
+CHILDRENS = {
+    # SS2.1 £700, 2009/10, G: 3 + 1 (2009-10 < 2010-11) + 1 (Outer London proxy) = 5;
+    # 700 / 1.6 = 437.50, 700 x 1.6 = 1,120
+    ("entry_to_care", "fiscal"): (700, "2009-10", "event", 5, 437.5, 1120, 0.1, "SS2.1"),
+    # SS2.7 £3,026, 2009/10, G, Outer London: grade 5; 3,026 / 1.6 = 1,891.25; x 1.6 = 4,841.60
+    ("care_proceedings_la_legal", "fiscal"): (
+        3026,
+        "2009-10",
+        "event",
+        5,
+        1891.25,
+        4841.6,
+        0.3,
+        "SS2.7",
+    ),
+    # SS4.1 £25,000 = 15,000 + 6,250 + 1,250 + 2,500, 2005/06, A: 4 + 1 = 5;
+    # 25,000 / 1.6 = 15,625; x 1.6 = 40,000
+    ("care_proceedings", "fiscal"): (25000, "2005-06", "event", 5, 15625, 40000, 0.3, "SS4.1"),
+    # SS4.0 £900 = 760 + 140, 2004/05, A: 4 + 1 = 5; 900 / 1.6 = 562.50; x 1.6 = 1,440
+    ("child_protection_assessment", "fiscal"): (
+        900,
+        "2004-05",
+        "event",
+        5,
+        562.5,
+        1440,
+        0.1,
+        "SS4.0",
+    ),
+    # SS18.3 £40, 2013/14, G: 3; low 40 / 1.25 = 32; high = SS18.2 £57 (with qualification)
+    ("social_worker_hour", "fiscal"): (40, "2013-14", "hour", 3, 32, 57, 0.1, "SS18.3"),
+    # HE12.3 £5,015, 2013/14, G: 3; 5,015 / 1.25 = 4,012; x 1.25 = 6,268.75
+    ("camhs_case", "fiscal"): (5015, "2013-14", "event", 3, 4012, 6268.75, 0.1, "HE12.3"),
+    # HE12.6 £93, 2013/14, G: 3; 93 / 1.25 = 74.40; x 1.25 = 116.25
+    ("camhs_session", "fiscal"): (93, "2013-14", "session", 3, 74.4, 116.25, 0.1, "HE12.6"),
+    # E&S2.0.1 £7,181, 2005/06, A: 4 + 1 = 5; 7,181 / 1.6 = 4,488.125 -> 4,488.12; x 1.6 = 11,489.60
+    ("alternative_provision_year", "fiscal"): (
+        7181,
+        "2005-06",
+        "year",
+        5,
+        4488.12,
+        11489.6,
+        0.3,
+        "E&S2.0.1",
+    ),
+    # E&E10.0 fiscal £4,257 = 3,218 DWP + 1,039 HMRC (a transfer), 2010/11, A: 4;
+    # 4,257 / 1.4 = 3,040.71; x 1.4 = 5,959.80
+    ("neet_year_18_24", "transfer"): (4257, "2010-11", "year", 4, 3040.71, 5959.8, 0.9, "E&E10.0"),
+    # E&E10.0 economic £8,998: 8,998 / 1.4 = 6,427.14; x 1.4 = 12,597.20
+    ("neet_year_18_24", "economic"): (8998, "2010-11", "year", 4, 6427.14, 12597.2, 0, "E&E10.0"),
+    # E&E10.1 fiscal £536 (a transfer): 536 / 1.4 = 382.86; x 1.4 = 750.40
+    ("neet_year_16_17", "transfer"): (536, "2010-11", "year", 4, 382.86, 750.4, 0.9, "E&E10.1"),
+    # E&E10.1 economic £4,576: 4,576 / 1.4 = 3,268.57; x 1.4 = 6,406.40
+    ("neet_year_16_17", "economic"): (4576, "2010-11", "year", 4, 3268.57, 6406.4, 0, "E&E10.1"),
+}
 
 HEADER = ",".join(COLUMNS)
 GOOD = (
@@ -128,8 +189,11 @@ def test_uprate_costs_columns(deflators: Deflators) -> None:
     # Back to 2013-14 prices: factor = index 2013-14 / index of the row's price year, worked
     # from unit_costs/gdp_deflators.csv (2013-14 = 75.8566), whatever the table was uprated to:
     by_hand = {
+        "2004-05": 1.221221,  # 75.8566 / 62.1154
+        "2005-06": 1.188757,  # 75.8566 / 63.8117
         "2006-07": 1.157616,  # 75.8566 / 65.5283
         "2008-09": 1.090765,  # 75.8566 / 69.5444
+        "2009-10": 1.076278,  # 75.8566 / 70.4805
         "2010-11": 1.056282,  # 75.8566 / 71.8147
         "2011-12": 1.037931,  # 75.8566 / 73.0844
         "2012-13": 1.019119,  # 75.8566 / 74.4335
@@ -179,6 +243,30 @@ def test_uk_csv_loads_and_is_complete() -> None:
     assert table["source"].str.len().min() > 20
     assert table["confidence"].between(1, 6).all()
     assert (table["low"] <= table["cost"]).all() and (table["cost"] <= table["high"]).all()
+
+
+def test_uk_csv_childrens_services_worked_by_hand() -> None:
+    table = load_unit_costs([DEFAULT_UNIT_COSTS]).set_index(["service", "value_type"])
+    for key, (cost, year, unit, grade, low, high, cashable, code) in CHILDRENS.items():
+        row = table.loc[key]
+        assert (row["cost"], row["price_year"], row["unit"]) == (cost, year, unit), key
+        assert (row["confidence"], row["low"], row["high"]) == (grade, low, high), key
+        assert row["cashable"] == cashable, key
+        assert f"code {code} " in row["source"], key
+        assert "GMCA Unit Cost Database v1.4" in row["source"], key
+    # economic rows carry no cashable share and name who bears them
+    for service in ("neet_year_18_24", "neet_year_16_17"):
+        assert table.loc[(service, "economic"), "agency"] == "Young person"
+    # in 2023-24 prices: a care order application is £25,000 x 100 / 63.8117 = £39,177.77
+    up = uprate_costs(load_unit_costs([DEFAULT_UNIT_COSTS]), "2023-24", load_deflators())
+    up = up.set_index(["service", "value_type"])
+    assert up.loc[("care_proceedings", "fiscal"), "cost_uprated"] == pytest.approx(
+        39177.77, abs=0.005
+    )
+    # a core assessment: £900 x 100 / 62.1154 = £1,448.92
+    assert up.loc[("child_protection_assessment", "fiscal"), "cost_uprated"] == pytest.approx(
+        1448.92, abs=0.005
+    )
 
 
 def test_uk_csv_secondary_sources_flagged() -> None:

@@ -8,10 +8,13 @@ each in its own relative month, converted to its service's unit.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import gc
 import io
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,18 +161,9 @@ def _read_table(
         frame = _frame(f"{p}: sheet {sheet}", sheet_rows, required, optional, ragged=True)
         frame.attrs["synthetic"] = _synthetic_comment(comments)
         return frame
-    raw = read_input_bytes(p, "a CSV file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{p}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    text = _csv_text(p)
     # parse the whole text (a quoted field may span lines); number each record by the line
     # it starts on; skip blank records and comment lines ('#' first)
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError(
-            f"{p}: line {line}: contains NUL bytes (UTF-16 or not text?); save it as UTF-8 CSV"
-        )
     numbered = _csv_records(text)
     if numbered is None:
         numbered = []
@@ -193,6 +187,28 @@ def _read_table(
         [line for line in text[:4096].splitlines()[:20] if line.lstrip().startswith("#")]
     )
     return frame
+
+
+def _csv_bytes(p: Path) -> bytes:
+    """The bytes of a CSV file, or the one-line error for anything but a regular file within
+    the size limit (fam.inputs.files)."""
+    return read_input_bytes(p, "a CSV file")
+
+
+def _csv_text(p: Path) -> str:
+    """The text of a CSV file, or the one-line error for a file that is missing, a folder,
+    not UTF-8 or holds NUL bytes."""
+    raw = _csv_bytes(p)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{p}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(
+            f"{p}: line {line}: contains NUL bytes (UTF-16 or not text?); save it as UTF-8 CSV"
+        )
+    return text
 
 
 def _frame(
@@ -299,6 +315,29 @@ def _numbers(df: pd.DataFrame, col: str, path: str, default: float) -> np.ndarra
     return num.to_numpy(dtype=float)
 
 
+def _arms(df: pd.DataFrame, path: str) -> pd.Series:
+    arm = df["arm"].replace("", "programme")
+    bad_arm = ~arm.isin(["programme", "comparison"])
+    if bad_arm.any():
+        i = bad_arm.idxmax()
+        raise InputError(
+            f"{path}: line {df.at[i, '_line']}: arm {_cell(df, i, 'arm')}; expected programme or comparison"
+        )
+    return arm
+
+
+def _ages(df: pd.DataFrame, path: str) -> np.ndarray:
+    age = df["age_at_start"]
+    age_num = pd.to_numeric(age.where(age != "", None), errors="coerce")
+    bad_age = (age != "") & (age_num.isna() | (age_num < 0) | (age_num > 120))
+    if bad_age.any():
+        i = bad_age.idxmax()
+        raise InputError(
+            f"{path}: line {df.at[i, '_line']}: age_at_start {_cell(df, i, 'age_at_start')}; expected a number 0-120"
+        )
+    return age_num.to_numpy(dtype=float)
+
+
 def load_cohort(
     clients_path: str | Path,
     use_path: str | Path,
@@ -308,7 +347,26 @@ def load_cohort(
     """Read and check clients.csv and service_use.csv.
 
     `units` maps each known service code to its unit; services not in it are errors.
+
+    Two readers give the same result: a fast one (`_fast_cohort`: pandas' C parser and checks
+    over arrays) that answers only when it finds nothing wrong and nothing unusual, and the
+    careful one (`_careful_cohort`: line by line), which runs otherwise and names the file,
+    line and column of the first problem.
     """
+    with _gc_paused():
+        fast = _fast_cohort(clients_path, use_path, units, max_quantity)
+    if fast is not None:
+        return fast
+    return _careful_cohort(clients_path, use_path, units, max_quantity)
+
+
+def _careful_cohort(
+    clients_path: str | Path,
+    use_path: str | Path,
+    units: Mapping[str, str],
+    max_quantity: float = 10_000.0,
+) -> CohortData:
+    """load_cohort's careful reader: every check in turn, the first problem as an error."""
     cp, up = str(clients_path), str(use_path)
     cl = read_table(clients_path, CLIENT_REQUIRED, CLIENT_OPTIONAL, sheet="clients")
     if cl.empty:
@@ -330,21 +388,8 @@ def load_cohort(
     if before.any():
         i = before.idxmax()
         raise InputError(f"{cp}: line {cl.at[i, '_line']}: end_date is before start_date")
-    arm = cl["arm"].replace("", "programme")
-    bad_arm = ~arm.isin(["programme", "comparison"])
-    if bad_arm.any():
-        i = bad_arm.idxmax()
-        raise InputError(
-            f"{cp}: line {cl.at[i, '_line']}: arm {_cell(cl, i, 'arm')}; expected programme or comparison"
-        )
-    age = cl["age_at_start"]
-    age_num = pd.to_numeric(age.where(age != "", None), errors="coerce")
-    bad_age = (age != "") & (age_num.isna() | (age_num < 0) | (age_num > 120))
-    if bad_age.any():
-        i = bad_age.idxmax()
-        raise InputError(
-            f"{cp}: line {cl.at[i, '_line']}: age_at_start {_cell(cl, i, 'age_at_start')}; expected a number 0-120"
-        )
+    arm = _arms(cl, cp)
+    ages = _ages(cl, cp)
     clients = pd.DataFrame(
         {
             "client_id": cl["client_id"].to_numpy(),
@@ -353,7 +398,7 @@ def load_cohort(
             "completed": _bools(cl, "completed", cp, default=True),
             "arm": arm.to_numpy(),
             "cohort": cl["cohort"].to_numpy(),
-            "age_at_start": age_num.to_numpy(dtype=float),
+            "age_at_start": ages,
         }
     )
 
@@ -426,6 +471,348 @@ def _check_overlaps(use: pd.DataFrame, path: str) -> None:
             f"{path}: line {b}: spell overlaps the spell on line {a} for the same client and "
             "service; spells of one service must not overlap"
         )
+
+
+# --------------------------------------------------------------------------- fast reader
+#
+# At national scale (a million service-use rows) the careful reader spends seconds turning
+# every field into a Python string and checking it. The fast reader parses with pandas' C
+# parser into categories (each column: codes into its distinct values), checks the distinct
+# values once, and checks the rows over arrays. It never raises for a problem in the data: it
+# answers None ("ask the careful reader") for anything wrong or unusual, so the careful
+# reader alone words every error. A file that is missing, not a regular file or over the
+# size limit (`_csv_bytes`) it reports itself, at the point the careful reader would, in
+# the same words.
+
+_SENTINEL = "\x01fam"  # an extra last row: keeps every column's categories as text
+
+
+def _skippable(line: str) -> bool:
+    """A line the careful reader skips: blank (only commas and spaces) or a comment."""
+    return not line.replace(",", "").strip() or line.lstrip().startswith("#")
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """A CSV as read by the fast path: per column, codes into its distinct stripped values
+    (each used by at least one row), and the line number of each row."""
+
+    codes: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]  # object arrays of str
+    lines: np.ndarray
+    synthetic: str = ""  # as _read_table's attrs["synthetic"]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def column(self, col: str) -> np.ndarray:
+        return self.values[col][self.codes[col]]
+
+    def distinct(self, col: str) -> pd.DataFrame:
+        """A column's distinct values as a frame the careful checks accept."""
+        return pd.DataFrame({col: self.values[col].tolist(), "_line": 0})
+
+
+def _fast_table(
+    path: str | Path, required: Sequence[str], optional: Sequence[str], categorical: bool
+) -> _Coded | None:
+    """Read a CSV the fast way. `categorical`: let the parser collect each column's distinct
+    values (quickest when they are few against the rows, as in service use)."""
+    p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        return None
+    raw = _csv_bytes(p)  # a missing file or a folder: the careful reader's error, here
+    if b"\x00" in raw or b"\x01" in raw:
+        return None
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n")
+        if b"\r" in raw:
+            return None
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    end = len(raw)
+    while end > start and raw[end - 1] == 10:  # trailing blank lines: skipped by both readers
+        end -= 1
+    quoted = b'"' in raw and not _literal_quotes(raw, start)
+    if quoted and not _plain_quoting(raw, start, end):
+        return None  # quoting the csv module and pandas might read differently
+    try:
+        coded = _fast_parse_from_header(raw, start, end, required, optional, categorical, quoted)
+        if coded is _SKIPPED and not quoted:
+            # blank, comment or ragged lines: drop the lines the careful reader skips,
+            # keeping the others' numbers, and try again
+            kept, numbers = _without_skipped(raw[start:end].decode())
+            body = kept.encode()
+            coded = _fast_parse(body, 0, len(body), numbers, required, optional, categorical)
+    except UnicodeDecodeError:
+        return None
+    if coded is None or coded is _SKIPPED:
+        return None
+    # the careful reader's synthetic marker: '#' lines among the first 20 lines of the
+    # first 4,096 characters (UTF-8: at most 4 bytes each)
+    head = raw[start : start + 4 * 4096].decode("utf-8", errors="ignore")[:4096]
+    comments = [line for line in head.splitlines()[:20] if line.lstrip().startswith("#")]
+    return dataclasses.replace(coded, synthetic=_synthetic_comment(comments))
+
+
+def _fast_parse_from_header(
+    raw: bytes,
+    start: int,
+    end: int,
+    required: Sequence[str],
+    optional: Sequence[str],
+    categorical: bool,
+    quoted: bool,
+) -> _Coded | None:
+    """_fast_parse after stepping over any lines the careful reader skips above the header
+    (a comment block, as synthetic files have); _SKIPPED if more such lines follow."""
+    first_line = 1
+    pos = start
+    while pos < end:
+        nl = raw.find(b"\n", pos, end)
+        stop = nl if nl >= 0 else end
+        if not _skippable(raw[pos:stop].decode()):
+            break
+        if quoted and b'"' in raw[pos:stop]:
+            return None  # a quote in a skipped line: the csv module's reading
+        first_line += 1
+        pos = stop + 1
+    if pos >= end:
+        return None
+    numbers = None if first_line == 1 else np.arange(first_line, first_line + 1, dtype=np.int64)
+    return _fast_parse(raw, pos, end, numbers, required, optional, categorical, quoted)
+
+
+_SKIPPED = _Coded({}, {}, np.zeros(0, dtype=np.int64))
+
+
+def _literal_quotes(raw: bytes, start: int) -> bool:
+    """True if the csv module reads every '"' in raw[start:] as a plain character (none
+    opens a field) and so splits each line on its commas alone, and no line is longer than
+    the csv module's field size limit (which it would refuse)."""
+    if raw.startswith(b'"', start) or b',"' in raw or b'\n"' in raw:
+        return False
+    if len(raw) - start < csv.field_size_limit():
+        return True
+    breaks = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    edges = np.concatenate(([start - 1], breaks, [len(raw)]))
+    return int(np.diff(edges).max()) <= csv.field_size_limit()
+
+
+def _plain_quoting(raw: bytes, start: int, end: int) -> bool:
+    """True if every '"' in raw[start:end] is where the csv module and pandas both read it
+    the same way: a quote opens a field (at its start), closes it (before a comma, a line
+    break or the end) or is one of a doubled pair inside a quoted field; and no line is
+    longer than the csv module's field size limit. (Commas and line breaks inside quotes
+    are caught after parsing, by counting.)"""
+    # padded with a line break at each end, so every quote has a byte before and after it
+    data = np.frombuffer(b"".join([b"\n", memoryview(raw)[start:end], b"\n"]), dtype=np.uint8)
+    q = np.flatnonzero(data == 34)
+    if len(q) % 2:
+        return False
+    before, after = data[q - 1], data[q + 1]
+    boundary_after = (after == 44) | (after == 10)
+    # an odd number of quotes before it (inside a quoted field): it closes the field, or is
+    # the first of a doubled pair
+    odd_ok = boundary_after[1::2] | (after[1::2] == 34)
+    # an even number before it: it opens a field, or is the second of a doubled pair
+    even_ok = (before[0::2] == 44) | (before[0::2] == 10)
+    even_ok[1:] |= (q[2::2] == q[1:-1:2] + 1) & ~boundary_after[1:-1:2]
+    if not (odd_ok.all() and even_ok.all()):
+        return False
+    breaks = np.flatnonzero(data == 10)
+    edges = np.concatenate(([-1], breaks, [len(data)]))
+    return int(np.diff(edges).max()) <= csv.field_size_limit()
+
+
+def _without_skipped(body: str) -> tuple[str, np.ndarray]:
+    """The text without the lines the careful reader skips, and the kept lines' numbers."""
+    lines = body.split("\n")
+    keep = [i for i, line in enumerate(lines) if not _skippable(line)]
+    return "\n".join([lines[i] for i in keep]), np.asarray(keep, dtype=np.int64) + 1
+
+
+def _fast_parse(
+    raw: bytes,
+    start: int,
+    end: int,
+    numbers: np.ndarray | None,
+    required: Sequence[str],
+    optional: Sequence[str],
+    categorical: bool,
+    quoted: bool = False,
+) -> _Coded | None:
+    """Parse raw[start:end], text with no trailing newline (numbers: each line's number in
+    the file, or only the header's when the rows follow it line by line; None for 1, 2, ...;
+    quoted: fields may be quoted as _plain_quoting allows). None if the careful reader must
+    look; _SKIPPED if a row may be a line it skips."""
+    if end <= start:
+        return None
+    nl = raw.find(b"\n", start, end)
+    header = raw[start : nl if nl >= 0 else end].decode().split(",")
+    if quoted:
+        header = [h[1:-1].replace('""', '"') if h[:1] == '"' else h for h in header]
+    header = [h.strip() for h in header]
+    if (
+        any(c not in header for c in required)
+        or any(h not in required and h not in optional for h in header)
+        or len(set(header)) != len(header)
+    ):
+        return None
+    hashes = raw.find(b"#", start, end) >= 0  # a comment line is possible
+    parts: list[bytes | memoryview] = [memoryview(raw)[start:end]]
+    if categorical:  # an extra last row keeps every column's categories as text
+        parts += [b"\n", b",".join([_SENTINEL.encode()] * len(header))]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a row too long, say: found by the count below
+            df = pd.read_csv(
+                io.BytesIO(b"".join(parts)),
+                header=0,
+                names=header,
+                dtype="category" if categorical else object,
+                na_filter=False,
+                quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+                index_col=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+    except ValueError:  # pandas' ParserError; UnicodeDecodeError: not UTF-8
+        return _SKIPPED if numbers is None else None
+    n = len(df) - categorical  # data rows
+    if n <= 0 or (quoted and raw.count(b"\n", start, end) != n):
+        return None  # no rows, or a quoted field spanning lines
+    commas = raw.count(b",", start, end)  # separators, and commas inside quoted values:
+    codes: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
+    for col in header:
+        if categorical:
+            cat = df[col].array
+            assert isinstance(cat, pd.Categorical)
+            if not pd.api.types.is_string_dtype(cat.categories.dtype):
+                return None
+            raw_values = np.asarray(cat.categories, dtype=object)
+            k = cat.codes[:-1]
+            drop = int(np.flatnonzero(raw_values == _SENTINEL)[0])
+            raw_values = np.delete(raw_values, drop)
+            k = k - 1 if drop == 0 else k - (k > drop)
+        else:
+            k, raw_values = pd.factorize(df[col].to_numpy(dtype=object))
+            raw_values = np.asarray(raw_values, dtype=object)
+        if col == header[0] and hashes and any(v.lstrip().startswith("#") for v in raw_values):
+            return _SKIPPED  # every distinct value is some row's: a comment line
+        if quoted:
+            inside = np.array([v.count(",") for v in raw_values], dtype=np.int64)
+            if inside.any():
+                commas -= int(inside @ np.bincount(k, minlength=len(raw_values)))
+        stripped = np.array([v.strip() for v in raw_values], dtype=object)
+        if len(set(stripped.tolist())) != len(stripped):
+            stripped, inverse = np.unique(stripped, return_inverse=True)
+            k = inverse[k]
+        codes[col], values[col] = k, stripped
+    if commas != (len(header) - 1) * (n + 1):
+        return _SKIPPED  # a line with too few fields (or a skippable line)
+    if all((values[col] == "").any() for col in header):
+        blank = np.ones(n, dtype=bool)
+        for col in header:
+            blank &= (values[col] == "")[codes[col]]
+        if blank.any():
+            return _SKIPPED
+    for col in optional:
+        if col not in codes:
+            codes[col] = np.zeros(n, dtype=np.int8)
+            values[col] = np.array([""], dtype=object)
+    if numbers is None or len(numbers) == 1:  # one line per row after the header
+        header_line = 1 if numbers is None else int(numbers[0])
+        lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
+    else:
+        lines = numbers[1:]
+    return _Coded(codes, values, lines)
+
+
+def _fast_cohort(
+    clients_path: str | Path,
+    use_path: str | Path,
+    units: Mapping[str, str],
+    max_quantity: float,
+) -> CohortData | None:
+    """load_cohort's fast reader: the careful reader's result, or None to ask it."""
+    cp, up = str(clients_path), str(use_path)
+    cl = _fast_table(clients_path, CLIENT_REQUIRED, CLIENT_OPTIONAL, categorical=False)
+    if cl is None:
+        return None
+    ids = cl.values["client_id"]
+    if len(ids) != len(cl) or (ids == "").any():  # a duplicate or a blank id
+        return None
+    try:
+        start = _parse_dates(cl.distinct("start_date"), "start_date", cp, False).to_numpy()
+        end = _parse_dates(cl.distinct("end_date"), "end_date", cp, True).to_numpy()
+        arm = _arms(cl.distinct("arm"), cp).to_numpy()
+        ages = _ages(cl.distinct("age_at_start"), cp)
+        completed = _bools(cl.distinct("completed"), "completed", cp, default=True)
+    except InputError:
+        return None
+    start, end = start[cl.codes["start_date"]], end[cl.codes["end_date"]]
+    if (end < start).any():  # NaT compares False
+        return None
+    clients = pd.DataFrame(
+        {
+            "client_id": cl.column("client_id"),
+            "start_date": start,
+            "end_date": end,
+            "completed": completed[cl.codes["completed"]],
+            "arm": arm[cl.codes["arm"]],
+            "cohort": cl.column("cohort"),
+            "age_at_start": ages[cl.codes["age_at_start"]],
+        }
+    )
+
+    su = _fast_table(use_path, USE_REQUIRED, USE_OPTIONAL, categorical=True)
+    if su is None:
+        return None
+    where = pd.Index(clients["client_id"].to_numpy()).get_indexer(su.values["client_id"])
+    services = su.values["service"]
+    if (where < 0).any() or not all(s in units for s in services):
+        return None
+    try:
+        s_start = _parse_dates(su.distinct("start"), "start", up, False).to_numpy()
+        s_end = _parse_dates(su.distinct("end"), "end", up, True).to_numpy()
+        qty = _numbers(su.distinct("quantity"), "quantity", up, default=1.0)
+    except InputError:
+        return None
+    if ((qty < 0) | (qty > max_quantity)).any():
+        return None
+    s_start, s_end = s_start[su.codes["start"]], s_end[su.codes["end"]]
+    service = su.codes["service"]
+    client = where[su.codes["client_id"]].astype(np.int64)
+    if len(clients) * len(services) >= 1 << 45:  # the spells' sort key below would overflow
+        return None
+    is_spell = ~np.isnat(s_end)
+    if (is_spell & (s_end <= s_start)).any():
+        return None
+    per_event = np.array([units[s] in EVENT_UNITS for s in services], dtype=bool)
+    if (is_spell & per_event[service]).any():
+        return None
+    spells = np.flatnonzero(is_spell)
+    if spells.size > 1:  # overlapping spells of one client and service
+        pair = client[spells] * len(services) + service[spells]
+        a, b = s_start[spells], s_end[spells]
+        # one sort key: (client, service) pair, then the start day (1900-2099: 17 bits)
+        day = a.astype("datetime64[D]").astype(np.int64) + (1 << 16)
+        order = np.argsort((pair << 17) + day, kind="stable")
+        pair, a, b = pair[order], a[order], b[order]
+        if ((pair[1:] == pair[:-1]) & (a[1:] < b[:-1])).any():
+            return None
+    use = pd.DataFrame(
+        {
+            "client": client,
+            "service": services[service],
+            "start": s_start,
+            "end": s_end,
+            "quantity": qty[su.codes["quantity"]],
+            "line": su.lines,
+        }
+    )
+    return CohortData(clients, use, cp, up, cl.synthetic or su.synthetic)
 
 
 def _anniversary(start: np.ndarray, j: np.ndarray) -> np.ndarray:
