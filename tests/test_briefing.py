@@ -212,3 +212,36 @@ def test_formats() -> None:
     assert pct(0.997) == "over 99%"
     assert pct(1.0) == "100%"
     assert pct(-0.25, signed=True) == "-25%"
+
+
+@needs_poppler
+def test_estimates_from_the_comparison_arm_are_one_row_each_and_named_on_page_one(
+    tmp_path: Path,
+) -> None:
+    # edge_of_care_returns estimates 72 placement moves and 60 monthly rates for each of two
+    # services from its comparison arm: each family is one row of the assumptions table
+    # (it was 14 pages of rows), and page 1 says the counterfactual rests on that group
+    from fam.writers.briefing import _counterfactual_text, input_rows
+
+    res = api.run(ROOT / "scenarios" / "edge_of_care_returns.yaml", iterations=50)
+    rows = input_rows(res.inputs)
+    first = [r[0] for r in rows]
+    assert "Monthly chances of moving between placements (72 moves), comparison arm" in first
+    for service in ("Child in need case", "Child on a child protection plan"):
+        row = rows[first.index(f"{service}: use per client in each month after referral "
+                               "(60 months), comparison arm")]  # fmt: skip
+        assert row[4].startswith("estimated from 300 comparison clients")
+        assert row[4].endswith("(Calculations sheet)")
+    assert not any("relative month" in f for f in first)  # no row per month
+    # effects on moves are named by the move, not as a change in use of "placements"
+    assert "Change in the monthly chance of moving home → foster" in first
+    assert not any(f.startswith("Change in use: placements") for f in first)
+    text = _counterfactual_text(res.inputs, res, detail=False)
+    assert text.startswith(
+        "Method: for placements in care, child in need case and child on a child protection "
+        "plan, what the comparison group went on to use, month by month after referral "
+        "(estimated from 300 comparison clients); for other services, assumed trend"
+    )
+    pages, _, body = _write(res, tmp_path)
+    assert pages <= 11
+    assert "what the comparison group went on to use" in flat(body.split("\f")[0])

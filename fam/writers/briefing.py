@@ -222,9 +222,17 @@ def _service_names(mi: ModelInputs) -> dict[str, str]:
     }
 
 
+def _state(name: str) -> str:
+    """A placement chain's state as words ("agency_foster" -> "agency foster")."""
+    return name.replace("_", " ")
+
+
 def plain_label(mi: ModelInputs, name: str, label: str = "") -> str:
     """A reader's label for a named input (service codes become descriptions)."""
     names = _service_names(mi)
+    if name.startswith("effects.placements."):  # effects.placements.<from>-><to>.change
+        a, _, b = name.split(".")[2].partition("->")
+        return f"Change in the monthly chance of moving {_state(a)} → {_state(b)}"
     if name.startswith("effects."):
         services = [e.service for e in mi.effects if e.change is not None and e.change.name == name]
         desc = [names.get(s, s) for s in services]
@@ -409,7 +417,14 @@ def _counterfactual_text(
 ) -> str:
     """The counterfactual in words; service-by-service forms only with `detail` (page 1
     points to the method notes for them)."""
-    text = f"Method: {mi.counterfactual_method}."
+    est, source = _estimated_from_comparison(mi)
+    if est:  # what the scenario's value rests on: say so first, in plain words
+        text = (
+            f"Method: for {_join(est)}, what the comparison group went on to use, month by "
+            f"month after referral ({source}); for other services, {mi.counterfactual_method}."
+        )
+    else:
+        text = f"Method: {mi.counterfactual_method}."
     method = mi.counterfactual_method.lower()
     trend = mi.trend
     if "trend" in method and "comparison group's" not in method:
@@ -434,6 +449,33 @@ def _counterfactual_text(
         "they were referred."
     )
     return text
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _estimated_from_comparison(mi: ModelInputs) -> tuple[list[str], str]:
+    """What the per-service forms estimate from the comparison arm (the placement chain,
+    services' monthly rates), in words, and the estimates' source ("estimated from N
+    comparison clients"); nothing if the scenario states every form itself."""
+    fm = mi.forms
+    if fm is None:
+        return [], ""
+    est: list[str] = []
+    source = ""
+    if fm.chain is not None:
+        got = [t.source for t in fm.chain.trans if t.source.startswith("estimated from")]
+        if got:
+            est.append("placements in care")
+            source = got[0]
+    names = _service_names(mi)
+    for r in fm.rates:
+        if r.values and r.values[0].source.startswith("estimated from"):
+            service = mi.services[r.service]
+            est.append(_short_description(names.get(service, service)).lower())
+            source = source or r.values[0].source
+    return est, source
 
 
 def _care_share(results: Results) -> str:
@@ -886,19 +928,82 @@ def _distribution(inp: Input, pby: str) -> str:
     return d
 
 
+GROUP_MIN = 5  # inputs of one family estimated from data: shown as one row from this many
+
+
+def _family(inp: Input) -> str | None:
+    """The family of an input estimated from the comparison arm (one service's monthly rates,
+    or the placement chain's moves), or None for an input stated in the scenario."""
+    if not inp.source.startswith("estimated from "):
+        return None
+    if ".rate." in inp.name:
+        return inp.name.split(".rate.")[0]
+    if inp.name.startswith("placements.transitions."):
+        return "placements.transitions"
+    return None
+
+
+def _family_row(mi: ModelInputs, family: str, group: list[Input]) -> list[str]:
+    """One row for a family of estimated inputs: what they are, the span of their central
+    values, how each is drawn, and where each is listed."""
+    names = _service_names(mi)
+    where = "Calculations"  # a rate's rows
+    if family == "placements.transitions":
+        what = f"Monthly chances of moving between placements ({len(group)} moves)"
+        where = "Placements"
+    else:
+        service = family.split(".")[-1]
+        what = (
+            f"{names.get(service, service)}: use per client in each month after referral "
+            f"({len(group)} months)"
+        )
+    centrals = [inp.central for inp in group]
+    span = f"{number(min(centrals))} to {number(max(centrals))}"
+    kinds = sorted({inp.dist.describe().split("(")[0].strip() for inp in group})
+    kinds = ["fixed" if k[:1].isdigit() else k for k in kinds]
+    return [
+        f"{what}, comparison arm",
+        span,
+        "each drawn",
+        f"{' or '.join(sorted(set(kinds)))}, one per value, from the counts observed",
+        f"{group[0].source}; each value is in the workbook ({where} sheet)",
+    ]
+
+
+def input_rows(mi: ModelInputs) -> list[list[str]]:
+    """The assumptions table's rows: input, central, 90% range, distribution, source; a
+    family of inputs estimated from the comparison arm is one row (`_family_row`)."""
+    pby = mi.scenario.price_base_year
+    shown = _shown_inputs(mi)
+    families: dict[str, list[Input]] = {}
+    for inp in shown:
+        fam_key = _family(inp)
+        if fam_key is not None:
+            families.setdefault(fam_key, []).append(inp)
+    grouped = {k: v for k, v in families.items() if len(v) >= GROUP_MIN}
+    rows = []
+    for inp in shown:
+        fam_key = _family(inp)
+        if fam_key in grouped:
+            if inp is grouped[fam_key][0]:  # the family's row, where its first member was
+                rows.append(_family_row(mi, fam_key, grouped[fam_key]))
+            continue
+        rows.append(
+            [
+                plain_label(mi, inp.name, inp.label),
+                _value(inp.name, inp.central),
+                _range(inp),
+                _distribution(inp, pby),
+                shorten(inp.source, 240) if inp.source.strip() else "not stated",
+            ]
+        )
+    return rows
+
+
 def _inputs_table(doc: Doc, results: Results) -> None:
     mi = results.inputs
     pby = mi.scenario.price_base_year
-    rows = [
-        [
-            plain_label(mi, inp.name, inp.label),
-            _value(inp.name, inp.central),
-            _range(inp),
-            _distribution(inp, pby),
-            shorten(inp.source, 240) if inp.source.strip() else "not stated",
-        ]
-        for inp in _shown_inputs(mi)
-    ]
+    rows = input_rows(mi)
     doc.table(
         "Assumptions: programme effects, costs and engagement",
         [
