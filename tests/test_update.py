@@ -154,6 +154,8 @@ def test_briefing_shows_prior_and_updated_side_by_side(tmp_path):
     assert "Before and after the update" in text
     assert f"{up['updated']['prob_npv_positive']:.0%}" in text
     assert f"{up['prior']['prob_npv_positive']:.0%}" in text
+    # the tornado analyses the scenario as written, and its caption says so
+    assert "The scenario as written, before the programme's own follow-up updated it: the" in text
 
 
 def test_update_with_ageing_out():

@@ -860,6 +860,12 @@ def _tornado(doc: Doc, results: Results, frame: pd.DataFrame, top: int = 8) -> N
         "The net present value with one input at its 10th or 90th percentile (value at the "
         "bar end) and every other input at its central value."
     )
+    if results.updated:  # the headline is the updated forecast; this chart is not
+        caption = (
+            "The scenario as written, before the programme's own follow-up updated it: "
+            + caption[0].lower()
+            + caption[1:]
+        )
     n = len(frame)  # every uncertain input (one definition: fam.analyses.sensitivity.uncertain)
     if more > 0 or n > len(shown):
         still = n - len(moving)
