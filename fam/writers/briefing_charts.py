@@ -7,12 +7,15 @@ common colour-vision deficiencies), labels its axes with units and formats £ co
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.transforms import offset_copy
 
 from fam.writers.briefing_style import (
     BLUE,
@@ -279,7 +282,17 @@ def tornado_chart(
     ax.set_xlabel(xlabel)
     style_axes(ax)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False, fontsize=8)
+    # below the axis label at a fixed distance (a fraction of the axes would overprint the
+    # label when the chart is short, e.g. with one uncertain input)
+    below = offset_copy(ax.transAxes, fig=cast(Figure, ax.figure), y=-0.46, units="inches")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
+        ncol=2,
+        frameon=False,
+        fontsize=8,
+    )
 
 
 # ---------------------------------------------------------------------------- comparison
