@@ -77,16 +77,9 @@ def _salt(client_detail: bool, salt_file: Path | None) -> bytes | None:
         if salt_file is not None:
             raise InputError("--salt-file: only used with --client-detail")
         return None
-    from fam.writers.privacy import new_salt
+    from fam.writers.privacy import new_salt, read_salt
 
-    if salt_file is None:
-        return new_salt()
-    from fam.inputs.files import read_input_bytes
-
-    salt = read_input_bytes(salt_file, "a salt file")
-    if len(salt) < 16:
-        raise InputError(f"{salt_file}: a salt needs at least 16 bytes; found {len(salt)}")
-    return salt
+    return new_salt() if salt_file is None else read_salt(salt_file)
 
 
 def _money(x: float | None) -> str:

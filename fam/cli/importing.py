@@ -17,8 +17,9 @@ import click
 from fam.errors import InputError
 from fam.inputs import cin as cin_mod
 from fam.inputs import ssda903 as s903
+from fam.inputs.cohort import SYNTHETIC_WORD
 from fam.inputs.files import read_input_bytes
-from fam.writers.privacy import MIN_SALT_BYTES, new_salt, pseudonymise
+from fam.writers.privacy import new_salt, pseudonymise, read_salt
 
 MAX_FINDINGS_SHOWN = 10
 
@@ -36,10 +37,7 @@ def _salt(path: Path, out: Path) -> tuple[bytes, bool]:
         with os.fdopen(fd, "wb") as f:
             f.write(salt)
         return salt, True
-    salt = read_input_bytes(path, "a salt file")
-    if len(salt) < MIN_SALT_BYTES:
-        raise InputError(f"{path}: a salt needs at least {MIN_SALT_BYTES} bytes; found {len(salt)}")
-    return salt, False
+    return read_salt(path), False
 
 
 def _says_synthetic(path: Path) -> bool:
@@ -48,7 +46,7 @@ def _says_synthetic(path: Path) -> bool:
     head = read_input_bytes(path, "a return file")[:2048].decode("utf-8", "replace")
     for line in head.splitlines()[:5]:
         text = line.strip()
-        if (text.startswith("#") or text.startswith("<!--")) and "synthetic" in text.lower():
+        if text.startswith(("#", "<!--")) and SYNTHETIC_WORD in text.lower():
             return True
     return False
 

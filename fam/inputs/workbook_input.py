@@ -28,6 +28,7 @@ import yaml
 from fam.errors import InputError, echo
 from fam.inputs.files import check_input_file
 from fam.inputs.scenario import load_yaml_text
+from fam.inputs.unit_costs import COLUMNS
 from fam.model.distributions import Dist, Fixed, parse_dist
 
 INPUTS = "Inputs"
@@ -579,20 +580,8 @@ def _unit_cost_table(
 WRITTEN = "Written"  # hidden sheet: every input as fam wrote it, to tell an edited workbook
 H_WRITTEN_KEY = "input"
 H_WRITTEN_VALUE = "value as written"
-UNIT_COST_FIELDS = (
-    "description",
-    "unit",
-    "cost",
-    "price_year",
-    "agency",
-    "agency_detail",
-    "cashable",
-    "cashable_rationale",
-    "confidence",
-    "low",
-    "high",
-    "source",
-)
+# a unit-cost row's fields as the Written sheet keeps them (service and value type are its key)
+UNIT_COST_FIELDS = tuple(c for c in COLUMNS if c not in ("service", "value_type"))
 
 
 def _fp_text(v: Any) -> str:

@@ -15,10 +15,13 @@ import hmac
 import math
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
+
+from fam.errors import InputError
 
 if TYPE_CHECKING:
     from fam.inputs.loading import ModelInputs
@@ -37,6 +40,17 @@ Counts = TypeVar("Counts", pd.DataFrame, pd.Series)
 def new_salt() -> bytes:
     """A fresh random salt (32 bytes from the operating system's secure generator)."""
     return secrets.token_bytes(32)
+
+
+def read_salt(path: Path) -> bytes:
+    """A salt file's bytes (a regular file within the input size limit), refused if shorter
+    than MIN_SALT_BYTES: the one reader of salt files (`fam run --salt-file`, `fam import`)."""
+    from fam.inputs.files import read_input_bytes
+
+    salt = read_input_bytes(path, "a salt file")
+    if len(salt) < MIN_SALT_BYTES:
+        raise InputError(f"{path}: a salt needs at least {MIN_SALT_BYTES} bytes; found {len(salt)}")
+    return salt
 
 
 def pseudonymise(ids: Sequence[str], salt: bytes) -> list[str]:
